@@ -138,39 +138,39 @@ final class StrictJsonReader {
   private Object readValue(JsonReader reader, Deque<Object> open)
       throws IOException, JobDocumentException {
     JsonToken token = reader.peek();
-    switch (token) {
-      case BEGIN_OBJECT:
+    return switch (token) {
+      case BEGIN_OBJECT -> {
         checkDepth(reader, open);
         reader.beginObject();
         Map<String, Object> object = new LinkedHashMap<>();
         open.push(object);
-        return object;
-      case BEGIN_ARRAY:
+        yield object;
+      }
+      case BEGIN_ARRAY -> {
         checkDepth(reader, open);
         reader.beginArray();
         List<Object> array = new ArrayList<>();
         open.push(array);
-        return array;
-      case STRING:
-        return reader.nextString();
-      case NUMBER:
-        // nextString keeps the digits as written: no detour through double.
-        return new BigDecimal(reader.nextString());
-      case BOOLEAN:
-        return reader.nextBoolean();
-      case NULL:
+        yield array;
+      }
+      case STRING -> reader.nextString();
+      // nextString keeps the digits as written: no detour through double.
+      case NUMBER -> new BigDecimal(reader.nextString());
+      case BOOLEAN -> reader.nextBoolean();
+      case NULL -> {
         reader.nextNull();
-        return null;
-      default:
-        // hasNext() was true, so Gson cannot hand us an end token or a name here.
-        throw new JobDocumentException(
-            DocumentReason.MALFORMED_JSON,
-            "The job document has "
-                + describe(token)
-                + " where a value belongs"
-                + location(reader)
-                + ".");
-    }
+        yield null;
+      }
+      // hasNext() was true, so Gson cannot hand us an end token or a name here.
+      default ->
+          throw new JobDocumentException(
+              DocumentReason.MALFORMED_JSON,
+              "The job document has "
+                  + describe(token)
+                  + " where a value belongs"
+                  + location(reader)
+                  + ".");
+    };
   }
 
   private void checkDepth(JsonReader reader, Deque<Object> open) throws JobDocumentException {
@@ -186,22 +186,18 @@ final class StrictJsonReader {
   }
 
   private static String describe(JsonToken token) {
-    switch (token) {
-      case BEGIN_ARRAY:
-        return "an array";
-      case STRING:
-        return "a string";
-      case NUMBER:
-        return "a number";
-      case BOOLEAN:
-        return "a boolean";
-      case NULL:
-        return "null";
-      case END_DOCUMENT:
-        return "the end of the document";
-      default:
-        return "a " + token.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
-    }
+    return switch (token) {
+      case BEGIN_ARRAY -> "an array";
+      case BEGIN_OBJECT -> "an object";
+      case STRING -> "a string";
+      case NUMBER -> "a number";
+      case BOOLEAN -> "a boolean";
+      case NULL -> "null";
+      case END_DOCUMENT -> "the end of the document";
+      case END_ARRAY -> "the end of an array";
+      case END_OBJECT -> "the end of an object";
+      case NAME -> "a key";
+    };
   }
 
   /** " at line L column C (path P)", from Gson's own position report. */

@@ -54,7 +54,7 @@ class GsonJobDocumentParserTest {
     assertEquals(List.of("url", "size", "force", "note", "tags", "meta"), List.copyOf(p.names()));
     assertEquals("https://x/y", p.requireString("url"));
     assertEquals(1024L, p.integer("size").getAsLong());
-    assertEquals(Boolean.FALSE, p.bool("force").orElseThrow());
+    assertFalse(p.bool("force").orElseThrow());
     assertTrue(p.has("note"));
     assertNull(p.asMap().get("note"));
     assertEquals(List.of("a", "b"), p.strings("tags"));
