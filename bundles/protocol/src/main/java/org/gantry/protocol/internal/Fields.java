@@ -23,8 +23,10 @@ public final class Fields {
     this.path = path;
   }
 
+  /** The field's path for a message; names come from the payload, so they are clipped. */
   public String path(String name) {
-    return path.isEmpty() ? name : path + "." + name;
+    String n = JsonIn.clip(name);
+    return path.isEmpty() ? n : path + "." + n;
   }
 
   private Object get(String name) {
@@ -145,7 +147,7 @@ public final class Fields {
     for (Map.Entry<String, Object> e : m.entrySet()) {
       Object v = e.getValue();
       if (!(v instanceof String)) {
-        throw wrongType(path(name) + "." + e.getKey(), "a string", v);
+        throw wrongType(path(name) + "." + JsonIn.clip(e.getKey()), "a string", v);
       }
       out.put(e.getKey(), (String) v);
     }

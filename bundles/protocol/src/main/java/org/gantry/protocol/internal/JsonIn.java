@@ -40,6 +40,12 @@ public final class JsonIn {
   /** The field whose value is kept as compact JSON text. */
   public static final String DOCUMENT_FIELD = "jobDocument";
 
+  /**
+   * Deepest nesting of arrays and objects, the envelope included. Bounds the recursion here; a
+   * document parser applies its own, smaller limit to the document's text.
+   */
+  public static final int MAX_NESTING = 255;
+
   /** A JSON value kept as its compact text. */
   public record RawJson(String text) {}
 
@@ -95,6 +101,7 @@ public final class JsonIn {
   private static JsonReader reader(String text) {
     JsonReader r = new JsonReader(new StringReader(text));
     r.setStrictness(Strictness.STRICT);
+    r.setNestingLimit(MAX_NESTING);
     return r;
   }
 
@@ -134,7 +141,7 @@ public final class JsonIn {
       if (o.put(name, value) != null) {
         throw new ProtocolException(
             ErrorCode.INVALID_JSON,
-            "The payload has the key \"" + name + "\" twice in the object at " + r.getPath() + ".");
+            "The payload has the key \"" + clip(name) + "\" twice in an object.");
       }
     }
     r.endObject();
@@ -224,10 +231,27 @@ public final class JsonIn {
     }
   }
 
-  /** Gson appends a troubleshooting URL on a new line; a log line needs only the first part. */
+  /**
+   * Gson appends a troubleshooting URL on a new line, and its JSON path can be as long as the
+   * nesting is deep and carries the payload's own key names: a log line gets the first line,
+   * clipped.
+   */
   private static String gsonMessage(Exception e) {
     String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     int nl = m.indexOf('\n');
-    return nl < 0 ? m : m.substring(0, nl);
+    return clip(nl < 0 ? m : m.substring(0, nl));
+  }
+
+  /** Clips text from a payload for a message: at most 160 chars, no control characters. */
+  static String clip(String s) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < s.length() && sb.length() < 160; i++) {
+      char c = s.charAt(i);
+      sb.append(c < 0x20 || c == 0x7f || Character.isSurrogate(c) ? '?' : c);
+    }
+    if (s.length() > 160) {
+      sb.append('\u2026');
+    }
+    return sb.toString();
   }
 }

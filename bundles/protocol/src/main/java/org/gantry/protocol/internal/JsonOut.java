@@ -3,10 +3,10 @@ package org.gantry.protocol.internal;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A compact JSON writer. Gson's JsonWriter would write a lone surrogate raw, which UTF-8 encoding
- * then turns into '?'; this one escapes it so every Java string survives the round trip. Otherwise
- * it escapes exactly as Gson does (without HTML escaping), so a document's text is what {@code
- * JsonElement.toString()} gives.
+ * A compact JSON writer that escapes exactly as Gson does (without HTML escaping), so a document's
+ * text is what {@code JsonElement.toString()} gives. A lone surrogate, which UTF-8 cannot carry and
+ * a strict reader refuses even as an escape, is written as U+FFFD; Gson's writer would leave it to
+ * the UTF-8 encoder, which makes it a '?'.
  */
 public final class JsonOut {
   private final StringBuilder sb = new StringBuilder(256);
@@ -128,8 +128,10 @@ public final class JsonOut {
           unicodeEscape(c);
           break;
         default:
-          if (c < 0x20 || isLoneSurrogate(s, i)) {
+          if (c < 0x20) {
             unicodeEscape(c);
+          } else if (isLoneSurrogate(s, i)) {
+            sb.append('\ufffd');
           } else {
             sb.append(c);
           }
