@@ -1,0 +1,248 @@
+package org.gantry.engine.internal;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.gantry.api.transport.MqttTransport;
+import org.gantry.api.transport.Subscription;
+import org.gantry.protocol.DescribeAccepted;
+import org.gantry.protocol.DescribeRequest;
+import org.gantry.protocol.JobsCodec;
+import org.gantry.protocol.JobsTopic;
+import org.gantry.protocol.JobsTopics;
+import org.gantry.protocol.NotifyNext;
+import org.gantry.protocol.ProtocolException;
+import org.gantry.protocol.Rejected;
+import org.gantry.protocol.StartNextAccepted;
+import org.gantry.protocol.StartNextRequest;
+import org.gantry.protocol.UpdateAccepted;
+import org.gantry.protocol.UpdateRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The AWS IoT Jobs request/response layer of one thing over the MQTT transport. Every request gets
+ * a fresh client token; the answer that echoes it completes the request's future, and a request
+ * that gets no answer within the timeout completes exceptionally with a {@link TimeoutException}.
+ * Answers arrive on the transport's delivery thread and only complete futures: no work happens
+ * there.
+ */
+final class JobsClient implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(JobsClient.class);
+
+  private final JobsTopics topics;
+  private final MqttTransport transport;
+  private final JobsCodec codec;
+  private final ScheduledExecutorService scheduler;
+  private final Duration timeout;
+  private final Consumer<NotifyNext> onNotifyNext;
+  private final String tokenPrefix;
+  private final AtomicLong sequence = new AtomicLong();
+  private final Map<String, Pending> pending = new ConcurrentHashMap<>();
+  private final List<Subscription> subscriptions = new ArrayList<>();
+
+  private record Pending(Class<?> acceptedType, CompletableFuture<Reply<?>> future) {}
+
+  JobsClient(
+      JobsTopics topics,
+      MqttTransport transport,
+      JobsCodec codec,
+      ScheduledExecutorService scheduler,
+      Duration timeout,
+      Consumer<NotifyNext> onNotifyNext) {
+    this.topics = topics;
+    this.transport = transport;
+    this.codec = codec;
+    this.scheduler = scheduler;
+    this.timeout = timeout;
+    this.onNotifyNext = onNotifyNext;
+    byte[] random = new byte[4];
+    new SecureRandom().nextBytes(random);
+    // Tokens differ across restarts, so an answer to a request of a previous run is never taken
+    // for the answer to a new one.
+    this.tokenPrefix = "gantry-" + HexFormat.of().formatHex(random) + "-";
+  }
+
+  /**
+   * Subscribes to the answer topics and to notify-next, and completes once every SUBACK arrived: an
+   * ordinary broker delivers no answer to a client that did not subscribe (PROTOCOL.md).
+   * Subscriptions are re-made by the transport after a reconnect, so this is called once.
+   */
+  synchronized CompletionStage<Void> subscribe() {
+    List<CompletableFuture<Subscription>> all = new ArrayList<>();
+    for (String filter : topics.deviceSubscriptions()) {
+      all.add(
+          transport
+              .subscribe(filter, 1, this::onMessage)
+              .toCompletableFuture()
+              .thenApply(
+                  s -> {
+                    synchronized (this) {
+                      subscriptions.add(s);
+                    }
+                    return s;
+                  }));
+    }
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+  }
+
+  synchronized boolean subscribed() {
+    return subscriptions.size() == topics.deviceSubscriptions().size();
+  }
+
+  CompletableFuture<Reply<DescribeAccepted>> describe(
+      String jobId, Long executionNumber, boolean includeJobDocument) {
+    String token = nextToken();
+    return send(
+        topics.describe(jobId),
+        new DescribeRequest(executionNumber, includeJobDocument, token),
+        token,
+        DescribeAccepted.class);
+  }
+
+  CompletableFuture<Reply<StartNextAccepted>> startNext(
+      Map<String, String> statusDetails, Long stepTimeoutInMinutes) {
+    String token = nextToken();
+    return send(
+        topics.startNext(),
+        new StartNextRequest(statusDetails, stepTimeoutInMinutes, token),
+        token,
+        StartNextAccepted.class);
+  }
+
+  /** Sends an update; the caller's request has no client token yet: this sets a fresh one. */
+  CompletableFuture<Reply<UpdateAccepted>> update(String jobId, UpdateRequest request) {
+    String token = nextToken();
+    UpdateRequest withToken =
+        new UpdateRequest(
+            request.status(),
+            request.statusDetails(),
+            request.expectedVersion(),
+            request.executionNumber(),
+            request.includeJobExecutionState(),
+            request.includeJobDocument(),
+            request.stepTimeoutInMinutes(),
+            token);
+    return send(topics.update(jobId), withToken, token, UpdateAccepted.class);
+  }
+
+  private String nextToken() {
+    return tokenPrefix + sequence.incrementAndGet();
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private <T> CompletableFuture<Reply<T>> send(
+      String topic, Object request, String token, Class<T> acceptedType) {
+    CompletableFuture<Reply<?>> future = new CompletableFuture<>();
+    pending.put(token, new Pending(acceptedType, future));
+    ScheduledFuture<?> timer =
+        scheduler.schedule(
+            () ->
+                future.completeExceptionally(
+                    new TimeoutException(
+                        "no answer to " + topic + " within " + timeout.toSeconds() + " s")),
+            timeout.toMillis(),
+            TimeUnit.MILLISECONDS);
+    // Answered or timed out: forget the request and its timer either way.
+    var unusedCleanup =
+        future.whenComplete(
+            (r, e) -> {
+              pending.remove(token);
+              timer.cancel(false);
+            });
+    var unusedPublish =
+        transport
+            .publish(topic, codec.encode(request), 1)
+            .whenComplete(
+                (ok, e) -> {
+                  if (e != null) {
+                    future.completeExceptionally(e);
+                  }
+                });
+    return (CompletableFuture) future;
+  }
+
+  private void onMessage(String topic, byte[] payload) {
+    Optional<JobsTopic> parsed = JobsTopic.parse(topic);
+    if (parsed.isEmpty() || !parsed.get().thingName().equals(topics.thingName())) {
+      return;
+    }
+    JobsTopic t = parsed.get();
+    try {
+      switch (t.answer()) {
+        case REQUEST -> {
+          if (t.kind() == JobsTopic.Kind.NOTIFY_NEXT) {
+            onNotifyNext.accept(codec.decode(payload, NotifyNext.class));
+          }
+        }
+        case REJECTED -> {
+          Rejected rejected = codec.decode(payload, Rejected.class);
+          complete(rejected.clientToken(), Reply.no(rejected), topic);
+        }
+        case ACCEPTED -> onAccepted(t, topic, payload);
+      }
+    } catch (ProtocolException | RuntimeException e) {
+      LOG.warn("Ignored an unreadable message on {}: {}", topic, e.getMessage());
+    }
+  }
+
+  private void onAccepted(JobsTopic t, String topic, byte[] payload) throws ProtocolException {
+    switch (t.kind()) {
+      case DESCRIBE -> {
+        DescribeAccepted a = codec.decode(payload, DescribeAccepted.class);
+        complete(a.clientToken(), Reply.ok(a), topic);
+      }
+      case START_NEXT -> {
+        StartNextAccepted a = codec.decode(payload, StartNextAccepted.class);
+        complete(a.clientToken(), Reply.ok(a), topic);
+      }
+      case UPDATE -> {
+        UpdateAccepted a = codec.decode(payload, UpdateAccepted.class);
+        complete(a.clientToken(), Reply.ok(a), topic);
+      }
+      default -> {
+        // answers to requests this engine does not send (get): another client's
+      }
+    }
+  }
+
+  private void complete(String token, Reply<?> reply, String topic) {
+    Pending p = token == null ? null : pending.get(token);
+    if (p == null) {
+      // Another client of the same thing, or an answer that arrived after its timeout.
+      LOG.debug("No request waits for the answer on {} (token {})", topic, token);
+      return;
+    }
+    if (reply.isAccepted() && !p.acceptedType().isInstance(reply.accepted())) {
+      LOG.warn("Answer on {} does not match the request with token {}", topic, token);
+      return;
+    }
+    p.future().complete(reply);
+  }
+
+  @Override
+  public synchronized void close() {
+    for (Subscription s : subscriptions) {
+      s.close();
+    }
+    subscriptions.clear();
+    for (Pending p : pending.values()) {
+      p.future().cancel(false);
+    }
+    pending.clear();
+  }
+}

@@ -1,0 +1,136 @@
+package org.gantry.engine.internal;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.BiConsumer;
+import org.gantry.api.transport.ConnectionListener;
+import org.gantry.api.transport.ConnectionState;
+import org.gantry.api.transport.MessageListener;
+import org.gantry.api.transport.MqttTransport;
+import org.gantry.api.transport.Subscription;
+import org.gantry.api.transport.TransportException;
+
+/**
+ * An in-memory MqttTransport: what the engine publishes goes to a test's "service" handler, and
+ * what the handler delivers reaches the matching subscriptions, on one delivery thread as with the
+ * real transport.
+ */
+final class FakeTransport implements MqttTransport {
+
+  private final ExecutorService delivery = Executors.newSingleThreadExecutor();
+  private final List<Sub> subs = new CopyOnWriteArrayList<>();
+  private final List<ConnectionListener> listeners = new CopyOnWriteArrayList<>();
+  private volatile ConnectionState state = ConnectionState.CONNECTED;
+  private volatile BiConsumer<String, byte[]> service = (t, p) -> {};
+
+  private final class Sub implements Subscription {
+    final String filter;
+    final MessageListener listener;
+
+    Sub(String filter, MessageListener listener) {
+      this.filter = filter;
+      this.listener = listener;
+    }
+
+    @Override
+    public String filter() {
+      return filter;
+    }
+
+    @Override
+    public void close() {
+      subs.remove(this);
+    }
+  }
+
+  void service(BiConsumer<String, byte[]> handler) {
+    this.service = handler;
+  }
+
+  /** Delivers a message from the "service" to the engine's matching subscriptions. */
+  void deliver(String topic, byte[] payload) {
+    delivery.execute(
+        () -> {
+          for (Sub s : subs) {
+            if (matches(s.filter, topic)) {
+              s.listener.onMessage(topic, payload);
+            }
+          }
+        });
+  }
+
+  int subscriptionCount() {
+    return subs.size();
+  }
+
+  void disconnect() {
+    state = ConnectionState.DISCONNECTED;
+    delivery.execute(() -> listeners.forEach(l -> l.connectionLost(null)));
+  }
+
+  void reconnect() {
+    state = ConnectionState.CONNECTED;
+    delivery.execute(() -> listeners.forEach(ConnectionListener::connected));
+  }
+
+  static boolean matches(String filter, String topic) {
+    String[] f = filter.split("/", -1);
+    String[] t = topic.split("/", -1);
+    for (int i = 0; i < f.length; i++) {
+      if (f[i].equals("#")) {
+        return true;
+      }
+      if (i >= t.length || !(f[i].equals("+") || f[i].equals(t[i]))) {
+        return false;
+      }
+    }
+    return f.length == t.length;
+  }
+
+  @Override
+  public String clientId() {
+    return "fake";
+  }
+
+  @Override
+  public ConnectionState state() {
+    return state;
+  }
+
+  @Override
+  public CompletionStage<Void> publish(String topic, byte[] payload, int qos) {
+    if (state != ConnectionState.CONNECTED) {
+      return CompletableFuture.failedFuture(new TransportException("not connected", null));
+    }
+    delivery.execute(() -> service.accept(topic, payload));
+    return CompletableFuture.completedFuture(null);
+  }
+
+  @Override
+  public CompletionStage<Subscription> subscribe(String filter, int qos, MessageListener listener) {
+    if (state != ConnectionState.CONNECTED) {
+      return CompletableFuture.failedFuture(new TransportException("not connected", null));
+    }
+    Sub s = new Sub(filter, listener);
+    subs.add(s);
+    return CompletableFuture.completedFuture(s);
+  }
+
+  @Override
+  public void addConnectionListener(ConnectionListener listener) {
+    listeners.add(listener);
+  }
+
+  @Override
+  public void removeConnectionListener(ConnectionListener listener) {
+    listeners.remove(listener);
+  }
+
+  void close() {
+    delivery.shutdownNow();
+  }
+}

@@ -1,0 +1,234 @@
+package org.gantry.engine.internal;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
+import org.gantry.protocol.DescribeAccepted;
+import org.gantry.protocol.DescribeRequest;
+import org.gantry.protocol.ErrorCode;
+import org.gantry.protocol.ExecutionStatus;
+import org.gantry.protocol.JobExecution;
+import org.gantry.protocol.JobExecutionState;
+import org.gantry.protocol.JobsCodec;
+import org.gantry.protocol.JobsTopic;
+import org.gantry.protocol.JobsTopics;
+import org.gantry.protocol.ProtocolException;
+import org.gantry.protocol.Rejected;
+import org.gantry.protocol.UpdateAccepted;
+import org.gantry.protocol.UpdateRequest;
+
+/**
+ * Just enough of the AWS IoT Jobs service for the engine's unit tests: executions of one thing with
+ * version numbers as PROTOCOL.md says, and hooks to lose, throttle or disturb requests.
+ */
+final class MiniJobsService {
+
+  /** One execution as the service keeps it. */
+  static final class Exec {
+    final String jobId;
+    final String document;
+    ExecutionStatus status = ExecutionStatus.QUEUED;
+    Map<String, String> details = Map.of();
+    long version = 1;
+
+    Exec(String jobId, String document) {
+      this.jobId = jobId;
+      this.document = document;
+    }
+  }
+
+  /** A request the engine sent, decoded. */
+  record Seen(String topic, Object request) {}
+
+  private final FakeTransport transport;
+  private final JobsTopics topics;
+  private final JobsCodec codec = new JobsCodec();
+  private final Map<String, Exec> execs = new LinkedHashMap<>();
+  final List<Seen> seen = new CopyOnWriteArrayList<>();
+  private volatile Predicate<Seen> drop = s -> false;
+  private volatile Predicate<Seen> throttle = s -> false;
+
+  MiniJobsService(FakeTransport transport, String thing) {
+    this.transport = transport;
+    this.topics = new JobsTopics(thing);
+    transport.service(this::handle);
+  }
+
+  synchronized Exec queue(String jobId, String document) {
+    Exec e = new Exec(jobId, document);
+    execs.put(jobId, e);
+    return e;
+  }
+
+  synchronized Exec exec(String jobId) {
+    return execs.get(jobId);
+  }
+
+  /** Loses the answer to every request that matches, once per match. */
+  void dropWhen(Predicate<Seen> p) {
+    drop = p;
+  }
+
+  void throttleWhen(Predicate<Seen> p) {
+    throttle = p;
+  }
+
+  List<UpdateRequest> updates(String jobId) {
+    List<UpdateRequest> out = new ArrayList<>();
+    for (Seen s : seen) {
+      if (s.request() instanceof UpdateRequest u && s.topic().equals(topics.update(jobId))) {
+        out.add(u);
+      }
+    }
+    return out;
+  }
+
+  private void handle(String topic, byte[] payload) {
+    Optional<JobsTopic> t = JobsTopic.parse(topic);
+    if (t.isEmpty() || t.get().answer() != JobsTopic.Answer.REQUEST) {
+      return;
+    }
+    try {
+      switch (t.get().kind()) {
+        case DESCRIBE -> {
+          DescribeRequest r = codec.decode(payload, DescribeRequest.class);
+          Seen s = new Seen(topic, r);
+          seen.add(s);
+          if (!intercept(s, topic, r.clientToken())) {
+            describe(topic, t.get().jobId(), r);
+          }
+        }
+        case UPDATE -> {
+          UpdateRequest r = codec.decode(payload, UpdateRequest.class);
+          Seen s = new Seen(topic, r);
+          seen.add(s);
+          if (!intercept(s, topic, r.clientToken())) {
+            update(topic, t.get().jobId(), r);
+          }
+        }
+        default -> throw new IllegalStateException("unexpected request on " + topic);
+      }
+    } catch (ProtocolException e) {
+      throw new IllegalStateException("the engine sent an invalid request on " + topic, e);
+    }
+  }
+
+  private boolean intercept(Seen s, String topic, String token) {
+    if (drop.test(s)) {
+      return true;
+    }
+    if (throttle.test(s)) {
+      reject(topic, ErrorCode.REQUEST_THROTTLED, token, null);
+      return true;
+    }
+    return false;
+  }
+
+  private synchronized void describe(String topic, String jobId, DescribeRequest r) {
+    Exec e;
+    if (jobId.equals("$next")) {
+      e =
+          execs.values().stream()
+              .filter(x -> x.status == ExecutionStatus.IN_PROGRESS)
+              .findFirst()
+              .or(
+                  () ->
+                      execs.values().stream()
+                          .filter(x -> x.status == ExecutionStatus.QUEUED)
+                          .findFirst())
+              .orElse(null);
+      if (e == null) {
+        answer(topic, new DescribeAccepted(null, now(), r.clientToken()));
+        return;
+      }
+    } else {
+      e = execs.get(jobId);
+      if (e == null) {
+        reject(topic, ErrorCode.RESOURCE_NOT_FOUND, r.clientToken(), null);
+        return;
+      }
+      if (e.status.isTerminal()) {
+        reject(topic, ErrorCode.TERMINAL_STATE_REACHED, r.clientToken(), null);
+        return;
+      }
+    }
+    boolean doc = r.includeJobDocument() == null || r.includeJobDocument();
+    answer(
+        topic,
+        new DescribeAccepted(
+            new JobExecution(
+                e.jobId,
+                topics.thingName(),
+                doc ? e.document : null,
+                e.status,
+                e.details,
+                1L,
+                null,
+                1L,
+                e.version,
+                1),
+            now(),
+            r.clientToken()));
+  }
+
+  private synchronized void update(String topic, String jobId, UpdateRequest r) {
+    Exec e = execs.get(jobId);
+    if (e == null) {
+      reject(topic, ErrorCode.RESOURCE_NOT_FOUND, r.clientToken(), null);
+      return;
+    }
+    if (e.status.isTerminal()) {
+      reject(topic, ErrorCode.INVALID_STATE_TRANSITION, r.clientToken(), state(e));
+      return;
+    }
+    if (r.expectedVersion() != null && r.expectedVersion() != e.version) {
+      reject(topic, ErrorCode.VERSION_MISMATCH, r.clientToken(), state(e));
+      return;
+    }
+    e.status = r.status();
+    if (r.statusDetails() != null) {
+      e.details = r.statusDetails();
+    }
+    e.version++;
+    answer(
+        topic,
+        new UpdateAccepted(
+            Boolean.TRUE.equals(r.includeJobExecutionState()) ? state(e) : null,
+            null,
+            now(),
+            r.clientToken()));
+  }
+
+  /** A change made by someone else (an operator): bumps the version. */
+  synchronized void touch(String jobId) {
+    execs.get(jobId).version++;
+  }
+
+  synchronized void cancel(String jobId) {
+    Exec e = execs.get(jobId);
+    e.status = ExecutionStatus.CANCELED;
+    e.version++;
+  }
+
+  private static JobExecutionState state(Exec e) {
+    return new JobExecutionState(e.status, e.details, e.version);
+  }
+
+  private void answer(String topic, Object accepted) {
+    transport.deliver(JobsTopics.accepted(topic), codec.encode(accepted));
+  }
+
+  private void reject(String topic, ErrorCode code, String token, JobExecutionState st) {
+    transport.deliver(
+        JobsTopics.rejected(topic),
+        codec.encode(new Rejected(code, code.wireName(), token, now(), st)));
+  }
+
+  private static long now() {
+    return System.currentTimeMillis() / 1000;
+  }
+}

@@ -1,0 +1,407 @@
+package org.gantry.engine.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import org.gantry.api.document.JobDocument;
+import org.gantry.api.document.JobDocumentException;
+import org.gantry.api.document.JobDocumentParser;
+import org.gantry.api.document.JobStep;
+import org.gantry.api.operation.DocumentReason;
+import org.gantry.api.operation.JobOperation;
+import org.gantry.api.operation.JobParameters;
+import org.gantry.api.operation.OperationException;
+import org.gantry.api.operation.OperationResult;
+import org.gantry.protocol.ExecutionStatus;
+import org.gantry.protocol.UpdateRequest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.ComponentServiceObjects;
+
+class ThingEngineTest {
+
+  private static final String THING = "T-1";
+
+  @TempDir Path data;
+  private FakeTransport transport;
+  private MiniJobsService service;
+  private OperationRegistry operations;
+  private ThingEngine engine;
+  private long nextServiceId = 1;
+
+  /** A parser for the tests: Gantry's single-step format only, no limits. */
+  private static final JobDocumentParser PARSER =
+      json -> {
+        JsonElement e;
+        try {
+          e = JsonParser.parseString(json);
+        } catch (RuntimeException ex) {
+          throw new JobDocumentException(DocumentReason.MALFORMED_JSON, "not JSON");
+        }
+        if (!e.isJsonObject()) {
+          throw new JobDocumentException(DocumentReason.MALFORMED_JSON, "not an object");
+        }
+        JsonObject o = e.getAsJsonObject();
+        if (!o.has("operation")) {
+          throw new JobDocumentException(DocumentReason.NO_OPERATION, "no operation");
+        }
+        Map<String, Object> params = new HashMap<>();
+        for (Map.Entry<String, JsonElement> p : o.entrySet()) {
+          if (!p.getKey().equals("operation")) {
+            params.put(p.getKey(), p.getValue().getAsString());
+          }
+        }
+        return new JobDocument(
+            List.of(new JobStep(o.get("operation").getAsString(), JobParameters.of(params))));
+      };
+
+  @BeforeEach
+  void setUp() {
+    transport = new FakeTransport();
+    service = new MiniJobsService(transport, THING);
+    operations = new OperationRegistry();
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (engine != null) {
+      engine.stop();
+    }
+    transport.close();
+  }
+
+  private void start(Duration stepTimeout) {
+    engine =
+        new ThingEngine(
+            THING,
+            data,
+            transport,
+            PARSER,
+            operations,
+            new ThingEngine.Settings(
+                Duration.ofMillis(300),
+                stepTimeout,
+                Duration.ofMillis(200),
+                Duration.ofMillis(20)));
+    engine.start();
+  }
+
+  private void start() {
+    start(Duration.ofSeconds(30));
+  }
+
+  private ComponentServiceObjects<JobOperation> install(String type, JobOperation op) {
+    ComponentServiceObjects<JobOperation> objects =
+        new ComponentServiceObjects<>() {
+          @Override
+          public JobOperation getService() {
+            return op;
+          }
+
+          @Override
+          public void ungetService(JobOperation service) {}
+
+          @Override
+          public ServiceReference<JobOperation> getServiceReference() {
+            return null;
+          }
+        };
+    operations.add(objects, props(type));
+    return objects;
+  }
+
+  private Map<String, Object> props(String type) {
+    return Map.of(JobOperation.TYPE, type, Constants.SERVICE_ID, nextServiceId++);
+  }
+
+  private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for: " + what);
+      }
+      Thread.sleep(10);
+    }
+  }
+
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await(20, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void sleepQuietly(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void awaitStatus(String jobId, ExecutionStatus status) throws InterruptedException {
+    await(() -> service.exec(jobId).status == status, jobId + " " + status);
+  }
+
+  private List<ExecutionStatus> statuses(String jobId) {
+    return service.updates(jobId).stream().map(UpdateRequest::status).toList();
+  }
+
+  @Test
+  void runsAJobToSuccessWithExpectedVersionsAndDetails() throws Exception {
+    install(
+        "echo",
+        ctx -> OperationResult.succeeded(Map.of("said", ctx.parameters().requireString("say"))));
+    service.queue("j1", "{\"operation\":\"echo\",\"say\":\"hi\"}");
+    start();
+    awaitStatus("j1", ExecutionStatus.SUCCEEDED);
+
+    List<UpdateRequest> updates = service.updates("j1");
+    assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("j1"));
+    assertEquals(1L, updates.get(0).expectedVersion());
+    assertEquals(2L, updates.get(1).expectedVersion());
+    assertEquals(1L, updates.get(0).stepTimeoutInMinutes());
+    assertEquals(Map.of("said", "hi"), service.exec("j1").details);
+    assertEquals(3L, service.exec("j1").version);
+    // the work folder is gone once the execution ended
+    await(
+        () -> !Files.exists(data.resolve("work").resolve(THING).resolve("j1-1")),
+        "work dir deleted");
+  }
+
+  @Test
+  void rejectsAMissingOperationWithoutGoingInProgress() throws Exception {
+    service.queue("j2", "{\"operation\":\"not-installed\"}");
+    start();
+    awaitStatus("j2", ExecutionStatus.REJECTED);
+    assertEquals(List.of(ExecutionStatus.REJECTED), statuses("j2"));
+    Map<String, String> d = service.exec("j2").details;
+    assertEquals("OPERATION_NOT_INSTALLED", d.get("reasonCode"));
+    assertEquals("DOCUMENT", d.get("reasonCategory"));
+    assertTrue(d.get("reason").contains("not-installed"), d.toString());
+  }
+
+  @Test
+  void rejectsBadDocumentsAndBadParametersBeforeRunning() throws Exception {
+    AtomicInteger runs = new AtomicInteger();
+    install(
+        "strict",
+        new JobOperation() {
+          @Override
+          public void validate(JobParameters p) throws OperationException {
+            p.requireString("url");
+          }
+
+          @Override
+          public OperationResult execute(org.gantry.api.operation.OperationContext c) {
+            runs.incrementAndGet();
+            return OperationResult.succeeded();
+          }
+        });
+    service.queue("bad-json", "[1,2]");
+    service.queue("bad-params", "{\"operation\":\"strict\"}");
+    start();
+    awaitStatus("bad-json", ExecutionStatus.REJECTED);
+    awaitStatus("bad-params", ExecutionStatus.REJECTED);
+    assertEquals("INVALID_PARAMETERS", service.exec("bad-params").details.get("reasonCode"));
+    assertTrue(service.exec("bad-params").details.get("reason").contains("url"));
+    assertEquals(0, runs.get());
+    assertEquals(List.of(ExecutionStatus.REJECTED), statuses("bad-params"));
+  }
+
+  @Test
+  void reconcilesAVersionMismatchByDescribingTheExecution() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    install(
+        "slow",
+        ctx -> {
+          running.countDown();
+          awaitQuietly(release);
+          return OperationResult.succeeded(Map.of("done", "yes"));
+        });
+    service.queue("j3", "{\"operation\":\"slow\"}");
+    start();
+    assertTrue(running.await(10, TimeUnit.SECONDS));
+    service.touch("j3"); // someone else changed the execution: our expectedVersion is stale now
+    release.countDown();
+    awaitStatus("j3", ExecutionStatus.SUCCEEDED);
+
+    List<UpdateRequest> updates = service.updates("j3");
+    assertEquals(
+        List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED, ExecutionStatus.SUCCEEDED),
+        statuses("j3"));
+    assertEquals(2L, updates.get(1).expectedVersion()); // stale
+    assertEquals(3L, updates.get(2).expectedVersion()); // after the describe
+    assertTrue(
+        service.seen.stream()
+            .anyMatch(s -> s.topic().equals("$aws/things/" + THING + "/jobs/j3/get")),
+        "reconciled with {jobId}/get");
+  }
+
+  @Test
+  void retriesARequestWhoseAnswerIsLostAndBacksOffWhenThrottled() throws Exception {
+    install("ok", ctx -> OperationResult.succeeded());
+    service.queue("j4", "{\"operation\":\"ok\"}");
+    AtomicInteger describes = new AtomicInteger();
+    AtomicInteger updates = new AtomicInteger();
+    service.dropWhen(s -> s.topic().endsWith("/$next/get") && describes.incrementAndGet() == 1);
+    service.throttleWhen(s -> s.topic().endsWith("/update") && updates.incrementAndGet() == 1);
+    start();
+    awaitStatus("j4", ExecutionStatus.SUCCEEDED);
+    assertTrue(describes.get() >= 2, "the lost describe was sent again");
+    assertEquals(
+        List.of(
+            ExecutionStatus.IN_PROGRESS, ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED),
+        statuses("j4"));
+  }
+
+  @Test
+  void anOperationThatThrowsFailsTheJobAndTheEngineGoesOn() throws Exception {
+    install(
+        "boom",
+        ctx -> {
+          throw new IllegalStateException("kaput");
+        });
+    install("ok", ctx -> OperationResult.succeeded());
+    service.queue("j5", "{\"operation\":\"boom\"}");
+    service.queue("j6", "{\"operation\":\"ok\"}");
+    start();
+    awaitStatus("j5", ExecutionStatus.FAILED);
+    awaitStatus("j6", ExecutionStatus.SUCCEEDED);
+    assertEquals("OPERATION_ERROR", service.exec("j5").details.get("reasonCode"));
+    assertTrue(service.exec("j5").details.get("reason").contains("kaput"));
+  }
+
+  @Test
+  void aStepTimeoutCancelsTheOperationAndFailsTheJob() throws Exception {
+    AtomicReference<Boolean> sawCancel = new AtomicReference<>(false);
+    install(
+        "hang",
+        ctx -> {
+          CountDownLatch cancelled = new CountDownLatch(1);
+          ctx.onCancel(cancelled::countDown);
+          awaitQuietly(cancelled);
+          sawCancel.set(ctx.cancelled());
+          return OperationResult.succeeded();
+        });
+    service.queue("j7", "{\"operation\":\"hang\"}");
+    start(Duration.ofMillis(300));
+    awaitStatus("j7", ExecutionStatus.FAILED);
+    assertEquals("STEP_TIMEOUT", service.exec("j7").details.get("reasonCode"));
+    assertTrue(sawCancel.get());
+  }
+
+  @Test
+  void aJobCanceledByTheServiceCancelsTheOperationAndReportsNothingMore() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    AtomicReference<Boolean> cancelled = new AtomicReference<>(false);
+    install(
+        "long",
+        ctx -> {
+          running.countDown();
+          CountDownLatch c = new CountDownLatch(1);
+          ctx.onCancel(c::countDown);
+          // keep reporting progress until the engine learns of the cancel
+          for (int i = 0; i < 200 && !ctx.cancelled(); i++) {
+            ctx.progress("working", i % 100, Map.of());
+            sleepQuietly(50);
+          }
+          cancelled.set(ctx.cancelled());
+          return OperationResult.succeeded();
+        });
+    service.queue("j8", "{\"operation\":\"long\"}");
+    start();
+    assertTrue(running.await(10, TimeUnit.SECONDS));
+    service.cancel("j8");
+    await(cancelled::get, "operation cancelled");
+    Thread.sleep(300);
+    assertEquals(ExecutionStatus.CANCELED, service.exec("j8").status);
+    assertFalse(statuses("j8").contains(ExecutionStatus.SUCCEEDED));
+  }
+
+  @Test
+  void anExecutionFoundInProgressAtStartIsReportedFailedAsInterrupted() throws Exception {
+    install("ok", ctx -> OperationResult.succeeded());
+    MiniJobsService.Exec e = service.queue("j9", "{\"operation\":\"ok\"}");
+    e.status = ExecutionStatus.IN_PROGRESS;
+    e.version = 4;
+    start();
+    awaitStatus("j9", ExecutionStatus.FAILED);
+    assertEquals("INTERRUPTED", service.exec("j9").details.get("reasonCode"));
+    assertEquals(4L, service.updates("j9").get(0).expectedVersion());
+  }
+
+  @Test
+  void anOperationUninstalledWhileRunningFailsTheJob() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    ComponentServiceObjects<JobOperation> objects =
+        install(
+            "going",
+            ctx -> {
+              running.countDown();
+              CountDownLatch c = new CountDownLatch(1);
+              ctx.onCancel(c::countDown);
+              awaitQuietly(c);
+              return OperationResult.succeeded();
+            });
+    service.queue("j10", "{\"operation\":\"going\"}");
+    start();
+    assertTrue(running.await(10, TimeUnit.SECONDS));
+    operations.remove(objects, props("going"));
+    awaitStatus("j10", ExecutionStatus.FAILED);
+    assertEquals("OPERATION_UNAVAILABLE", service.exec("j10").details.get("reasonCode"));
+  }
+
+  @Test
+  void waitsForTheConnectionAndSubscribesBeforeTheFirstRequest() throws Exception {
+    install("ok", ctx -> OperationResult.succeeded());
+    transport.disconnect();
+    service.queue("j11", "{\"operation\":\"ok\"}");
+    start();
+    Thread.sleep(300);
+    assertTrue(service.seen.isEmpty(), "nothing sent while disconnected");
+    transport.reconnect();
+    awaitStatus("j11", ExecutionStatus.SUCCEEDED);
+    assertEquals(6, transport.subscriptionCount());
+  }
+
+  @Test
+  void statusDetailsThatBreakTheServiceLimitsAreSanitised() throws Exception {
+    install(
+        "noisy",
+        ctx -> OperationResult.succeeded(Map.of("bad key!", "x".repeat(5000), "ctl", "a\u0000b")));
+    service.queue("j12", "{\"operation\":\"noisy\"}");
+    start();
+    awaitStatus("j12", ExecutionStatus.SUCCEEDED);
+    Map<String, String> d = service.exec("j12").details;
+    assertNull(d.get("bad key!"));
+    d.forEach(
+        (k, v) -> {
+          assertTrue(k.matches("[a-zA-Z0-9:_-]{1,128}"), k);
+          assertTrue(v.length() <= 1024, k);
+          assertFalse(v.chars().anyMatch(Character::isISOControl), k);
+        });
+  }
+}
