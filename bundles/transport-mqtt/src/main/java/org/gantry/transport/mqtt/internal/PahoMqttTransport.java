@@ -1,0 +1,1077 @@
+package org.gantry.transport.mqtt.internal;
+
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.paho.client.mqttv3.IMqttActionListener;
+import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
+import org.eclipse.paho.client.mqttv3.IMqttToken;
+import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
+import org.eclipse.paho.client.mqttv3.MqttCallback;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.MqttMessage;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.gantry.api.transport.ConnectionListener;
+import org.gantry.api.transport.ConnectionState;
+import org.gantry.api.transport.MessageListener;
+import org.gantry.api.transport.MqttTransport;
+import org.gantry.api.transport.Subscription;
+import org.gantry.api.transport.TransportException;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.metatype.annotations.Designate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's MQTT connection, on Eclipse Paho's {@link MqttAsyncClient}.
+ *
+ * <p>Threading model: Paho's threads only hand events over; one "delivery" thread owned by this
+ * component runs the connection state machine (connect, re-subscribe, backoff), calls every
+ * listener, and completes every publish and subscribe stage. Fields marked "delivery thread" are
+ * touched by that thread only, which is what makes the state machine safe without locks. Publishes
+ * are sent from the caller's thread under {@code outboxLock} to keep their order.
+ *
+ * <p>Each connection attempt gets a fresh Paho client. Paho reports a lost connection, the failure
+ * of its outstanding tokens and the end of a connect on different threads in no guaranteed order;
+ * tying every callback to the client it came from lets a late event of an old connection be
+ * recognised and ignored instead of tearing down the new one.
+ */
+@Component(
+    service = MqttTransport.class,
+    configurationPid = PahoMqttTransport.PID,
+    configurationPolicy = ConfigurationPolicy.REQUIRE)
+@Designate(ocd = MqttTransportConfig.class)
+public final class PahoMqttTransport implements MqttTransport {
+
+  /** The configuration PID. */
+  public static final String PID = "org.gantry.transport.mqtt";
+
+  /** Every thread this component starts has a name with this prefix. */
+  static final String THREAD_PREFIX = "gantry-mqtt-";
+
+  private static final Logger LOG = LoggerFactory.getLogger(PahoMqttTransport.class);
+
+  /** How long a deactivation lets in-flight work finish before it drops the connection. */
+  private static final long QUIESCE_MILLIS = 2_000;
+
+  /**
+   * Paho's connection timeout bounds the TCP connect only; a broker that accepts the socket and
+   * never sends CONNACK is caught by our own timer, this much later.
+   */
+  private static final long CONNACK_GRACE_MILLIS = 1_000;
+
+  /** How often to look whether a connecting Paho client can be dropped without harm. */
+  private static final long FORCE_POLL_MILLIS = 50;
+
+  /** The SUBACK return code of a refused subscription (MQTT 3.1.1 §3.9.3). */
+  private static final int SUBACK_FAILURE = 0x80;
+
+  private final TransportSettings settings;
+  private final Backoff backoff;
+  private final ScheduledThreadPoolExecutor delivery;
+  private final List<ConnectionListener> connectionListeners = new CopyOnWriteArrayList<>();
+
+  /** A permit per publish handed to Paho and not yet answered (STYLE.md §4). */
+  private final Semaphore permits;
+
+  /** Guards {@link #state}, {@link #waiting} and {@link #inFlight}. */
+  private final Object outboxLock = new Object();
+
+  private final ArrayDeque<OutgoingPublish> waiting = new ArrayDeque<>();
+  private final Set<OutgoingPublish> inFlight = new HashSet<>();
+  private volatile ConnectionState state = ConnectionState.DISCONNECTED;
+
+  /** Guards the creation of connections against {@link #deactivate()}. */
+  private final Object lifecycleLock = new Object();
+
+  private volatile boolean closed;
+  private volatile Connection current;
+
+  // delivery thread
+  private final List<SubscriptionImpl> subscriptions = new ArrayList<>();
+  private long attempts;
+  private int failedAttempts;
+  private boolean everConnected;
+  private boolean listenersToldConnected;
+  private boolean outageReported;
+  private ScheduledFuture<?> attemptTimer;
+  private ScheduledFuture<?> reconnectTimer;
+
+  /**
+   * Validates the configuration and starts connecting in the background.
+   *
+   * @param config the configuration
+   * @throws IllegalArgumentException naming the property that is missing or invalid
+   */
+  @Activate
+  public PahoMqttTransport(MqttTransportConfig config) {
+    this.settings = TransportSettings.from(config);
+    this.backoff =
+        new Backoff(
+            settings.reconnectMinMillis(),
+            settings.reconnectMaxMillis(),
+            () -> ThreadLocalRandom.current().nextDouble());
+    this.permits = new Semaphore(settings.maxInflight());
+    this.delivery =
+        new ScheduledThreadPoolExecutor(1, threadFactory("delivery-" + settings.clientId()));
+    // A pending reconnect timer must neither hold memory after a cancel nor delay a shutdown.
+    delivery.setRemoveOnCancelPolicy(true);
+    delivery.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    LOG.debug("MQTT transport starting: {}", settings);
+    runOnDeliveryThread(this::attemptConnect);
+  }
+
+  static MqttConnectOptions connectOptions(
+      TransportSettings settings, NoDelaySocketFactory socketFactory) {
+    MqttConnectOptions options = new MqttConnectOptions();
+    options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+    options.setCleanSession(true);
+    // Our own loop reconnects: Paho's would report the connection up before the subscriptions are.
+    options.setAutomaticReconnect(false);
+    options.setKeepAliveInterval(settings.keepAliveSeconds());
+    options.setConnectionTimeout(settings.connectTimeoutSeconds());
+    // Paho counts a QoS 0 publish as in flight until just after it has told us it was sent, so
+    // one more slot than we have permits keeps it from ever refusing with 32202.
+    options.setMaxInflight(settings.maxInflight() + 1);
+    options.setSocketFactory(socketFactory);
+    settings.username().ifPresent(options::setUserName);
+    settings.password().ifPresent(options::setPassword);
+    return options;
+  }
+
+  @Override
+  public String clientId() {
+    return settings.clientId();
+  }
+
+  @Override
+  public ConnectionState state() {
+    return state;
+  }
+
+  @Override
+  public void addConnectionListener(ConnectionListener listener) {
+    connectionListeners.add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  @Override
+  public void removeConnectionListener(ConnectionListener listener) {
+    connectionListeners.remove(listener);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The stage completes on the transport's delivery thread: never block on it from a listener.
+   *
+   * @throws IllegalArgumentException when the topic is not a valid MQTT topic name or qos is not 0
+   *     or 1
+   */
+  @Override
+  public CompletionStage<Void> publish(String topic, byte[] payload, int qos) {
+    Topics.checkTopicName(topic);
+    Objects.requireNonNull(payload, "payload");
+    checkQos(qos);
+    OutgoingPublish publish = new OutgoingPublish(topic, payload, qos);
+    TransportException failure = null;
+    synchronized (outboxLock) {
+      if (state != ConnectionState.CONNECTED) {
+        failure = notConnected("publish to '" + topic + "'");
+      } else if (waiting.isEmpty() && permits.tryAcquire()) {
+        failure = sendLocked(publish);
+      } else {
+        // Behind earlier publishes, or no permit: wait in order; a returning permit drains it.
+        waiting.add(publish);
+      }
+    }
+    if (failure != null) {
+      publish.future.completeExceptionally(failure);
+    }
+    return publish.future.minimalCompletionStage();
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Several subscriptions to the same filter are allowed; each listener gets each message once.
+   * The stage completes on the transport's delivery thread.
+   *
+   * @throws IllegalArgumentException when the filter is not a valid MQTT topic filter or qos is not
+   *     0 or 1
+   */
+  @Override
+  public CompletionStage<Subscription> subscribe(String filter, int qos, MessageListener listener) {
+    Topics.checkFilter(filter);
+    checkQos(qos);
+    Objects.requireNonNull(listener, "listener");
+    SubscriptionImpl subscription = new SubscriptionImpl(filter, qos, listener);
+    if (state != ConnectionState.CONNECTED) {
+      subscription.future.completeExceptionally(notConnected("subscribe to '" + filter + "'"));
+    } else if (!runOnDeliveryThread(() -> startSubscribe(subscription))) {
+      subscription.future.completeExceptionally(
+          new TransportException(
+              "transport "
+                  + settings.clientId()
+                  + " is closed: cannot subscribe to '"
+                  + filter
+                  + "'",
+              null));
+    }
+    return subscription.future.minimalCompletionStage();
+  }
+
+  /** Stops reconnecting, disconnects, and stops the delivery thread. */
+  @Deactivate
+  void deactivate() {
+    Connection connection;
+    synchronized (lifecycleLock) {
+      closed = true;
+      connection = current;
+    }
+    setState(ConnectionState.DISCONNECTED);
+    if (connection != null) {
+      disconnect(connection);
+    }
+    // Acks that arrived while quiescing are queued before this, so they complete normally first.
+    boolean queued = runOnDeliveryThread(this::failOutstanding);
+    delivery.shutdown();
+    try {
+      if (!delivery.awaitTermination(QUIESCE_MILLIS, MILLISECONDS)) {
+        LOG.warn(
+            "MQTT transport {}: a listener has not returned within {} ms of the deactivation;"
+                + " interrupting the delivery thread",
+            settings.clientId(),
+            QUIESCE_MILLIS);
+        delivery.shutdownNow();
+        delivery.awaitTermination(QUIESCE_MILLIS, MILLISECONDS);
+      }
+    } catch (InterruptedException e) {
+      delivery.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    if (!queued || !delivery.isTerminated()) {
+      // failOutstanding could not run on its thread; publishes are lock-guarded, so fail them here
+      failPublishes(closedException("publish"));
+    }
+    LOG.info("MQTT transport {} to {} closed", settings.clientId(), settings.serverUri());
+  }
+
+  // ---- connection state machine (delivery thread) ----
+
+  private void attemptConnect() {
+    reconnectTimer = null;
+    Connection connection;
+    Exception failure = null;
+    synchronized (lifecycleLock) {
+      if (closed) {
+        return;
+      }
+      try {
+        connection = new Connection(++attempts);
+      } catch (MqttException e) {
+        // The settings were validated; Paho refusing them is a bug that deserves a loud line.
+        LOG.error(
+            "MQTT client for {} as {} cannot be created: {}",
+            settings.serverUri(),
+            settings.clientId(),
+            describe(e),
+            e);
+        failedAttempts++;
+        scheduleReconnect();
+        return;
+      }
+      current = connection;
+      setState(ConnectionState.CONNECTING);
+      LOG.debug(
+          "MQTT connecting to {} as {} (attempt {} since the last connection)",
+          settings.serverUri(),
+          settings.clientId(),
+          failedAttempts + 1);
+      try {
+        connection.client.connect(
+            connection.options,
+            null,
+            new IMqttActionListener() {
+              @Override
+              public void onSuccess(IMqttToken token) {
+                connection.connectAnswered = true;
+                runOnDeliveryThread(() -> onConnected(connection));
+              }
+
+              @Override
+              public void onFailure(IMqttToken token, Throwable cause) {
+                connection.connectAnswered = true;
+                runOnDeliveryThread(() -> attemptFailed(connection, cause));
+              }
+            });
+      } catch (MqttException | RuntimeException e) {
+        connection.connectAnswered = true;
+        failure = e;
+      }
+    }
+    if (failure != null) {
+      attemptFailed(connection, failure);
+      return;
+    }
+    long timeout = settings.connectTimeoutSeconds() * 1000L + CONNACK_GRACE_MILLIS;
+    attemptTimer = schedule(() -> onConnackTimeout(connection, timeout), timeout);
+  }
+
+  private void onConnackTimeout(Connection connection, long timeout) {
+    if (connection != current || state != ConnectionState.CONNECTING) {
+      return;
+    }
+    if (!connection.safeToForce()) {
+      // Paho is still starting its threads (a slow DNS lookup, say); forcing now could leave its
+      // connect thread spinning forever, so look again shortly.
+      attemptTimer = schedule(() -> onConnackTimeout(connection, timeout), FORCE_POLL_MILLIS);
+      return;
+    }
+    attemptFailed(connection, new TimeoutException("no CONNACK within " + timeout + " ms"));
+  }
+
+  private void onConnected(Connection connection) {
+    if (connection != current || state != ConnectionState.CONNECTING || closed) {
+      return;
+    }
+    cancel(attemptTimer);
+    Map<String, Integer> wanted = new LinkedHashMap<>();
+    for (SubscriptionImpl s : subscriptions) {
+      if (!s.closed.get()) {
+        wanted.merge(s.filter, s.qos, Math::max);
+      }
+    }
+    if (wanted.isEmpty()) {
+      becameConnected(connection, 0);
+      return;
+    }
+    String[] filters = wanted.keySet().toArray(new String[0]);
+    int[] qos = wanted.values().stream().mapToInt(Integer::intValue).toArray();
+    try {
+      connection.client.subscribe(
+          filters,
+          qos,
+          null,
+          new IMqttActionListener() {
+            @Override
+            public void onSuccess(IMqttToken token) {
+              int[] granted = token.getGrantedQos();
+              runOnDeliveryThread(() -> onResubscribed(connection, filters, granted));
+            }
+
+            @Override
+            public void onFailure(IMqttToken token, Throwable cause) {
+              runOnDeliveryThread(() -> attemptFailed(connection, cause));
+            }
+          });
+    } catch (MqttException | RuntimeException e) {
+      attemptFailed(connection, e);
+      return;
+    }
+    long timeout = settings.connectTimeoutSeconds() * 1000L;
+    attemptTimer =
+        schedule(
+            () ->
+                attemptFailed(
+                    connection,
+                    new TimeoutException(
+                        "no SUBACK for the re-subscriptions within " + timeout + " ms")),
+            timeout);
+  }
+
+  private void onResubscribed(Connection connection, String[] filters, int[] granted) {
+    if (connection != current || state != ConnectionState.CONNECTING) {
+      return;
+    }
+    cancel(attemptTimer);
+    for (int i = 0; i < filters.length; i++) {
+      if (granted == null || i >= granted.length || granted[i] == SUBACK_FAILURE) {
+        // Reconnecting would not change the broker's mind and would only storm it; the
+        // subscription stays open and is asked for again after the next reconnect.
+        LOG.error(
+            "MQTT broker {} refused the re-subscription to '{}' (SUBACK 0x80); its listeners"
+                + " receive nothing until a later reconnect succeeds in subscribing again",
+            settings.serverUri(),
+            filters[i]);
+      }
+    }
+    becameConnected(connection, filters.length);
+  }
+
+  private void becameConnected(Connection connection, int filters) {
+    if (!setState(ConnectionState.CONNECTED)) {
+      return;
+    }
+    if (everConnected) {
+      LOG.info(
+          "MQTT reconnected to {} as {} after {} failed attempt(s); {} subscription filter(s)"
+              + " restored",
+          settings.serverUri(),
+          settings.clientId(),
+          failedAttempts,
+          filters);
+    } else {
+      LOG.info("MQTT connected to {} as {}", settings.serverUri(), settings.clientId());
+    }
+    everConnected = true;
+    failedAttempts = 0;
+    outageReported = false;
+    listenersToldConnected = true;
+    for (ConnectionListener listener : connectionListeners) {
+      try {
+        listener.connected();
+      } catch (RuntimeException | LinkageError e) {
+        LOG.error("Connection listener {} failed in connected()", listener, e);
+      }
+    }
+    // Publishes cannot wait across a disconnection, so there is nothing to drain here; a
+    // caller's first publish on the new connection starts with every permit free.
+    LOG.debug("MQTT connection {} of {} is up", connection.epoch, settings.clientId());
+  }
+
+  private void attemptFailed(Connection connection, Throwable cause) {
+    if (connection != current || state != ConnectionState.CONNECTING) {
+      return;
+    }
+    cancel(attemptTimer);
+    setState(ConnectionState.DISCONNECTED);
+    discard(connection);
+    if (closed) {
+      return;
+    }
+    failedAttempts++;
+    if (!outageReported) {
+      outageReported = true;
+      LOG.warn(
+          "MQTT cannot connect to {} as {}: {}; retrying with backoff of {} to {} ms",
+          settings.serverUri(),
+          settings.clientId(),
+          describe(cause),
+          settings.reconnectMinMillis(),
+          settings.reconnectMaxMillis());
+    } else {
+      LOG.debug(
+          "MQTT connection attempt {} to {} failed: {}",
+          failedAttempts,
+          settings.serverUri(),
+          describe(cause));
+    }
+    scheduleReconnect();
+  }
+
+  private void onConnectionLost(Connection connection, Throwable cause) {
+    if (connection != current || closed) {
+      return;
+    }
+    if (state == ConnectionState.CONNECTING) {
+      attemptFailed(connection, cause);
+      return;
+    }
+    if (state != ConnectionState.CONNECTED) {
+      return;
+    }
+    List<OutgoingPublish> unanswered;
+    synchronized (outboxLock) {
+      setState(ConnectionState.DISCONNECTED);
+      unanswered = takeOutboxLocked();
+    }
+    discard(connection);
+    LOG.warn(
+        "MQTT connection to {} as {} lost: {}; reconnecting with backoff of {} to {} ms",
+        settings.serverUri(),
+        settings.clientId(),
+        describe(cause),
+        settings.reconnectMinMillis(),
+        settings.reconnectMaxMillis());
+    outageReported = true;
+    for (OutgoingPublish publish : unanswered) {
+      publish.future.completeExceptionally(
+          new TransportException(
+              "connection to "
+                  + settings.serverUri()
+                  + " lost before the broker acknowledged the publish to '"
+                  + publish.topic
+                  + "'",
+              cause));
+    }
+    for (SubscriptionImpl s : List.copyOf(subscriptions)) {
+      if (!s.future.isDone()) {
+        // A subscription without its SUBACK is not kept (MqttTransport#subscribe).
+        subscriptions.remove(s);
+        cancel(s.timeout);
+        s.future.completeExceptionally(
+            new TransportException(
+                "connection to "
+                    + settings.serverUri()
+                    + " lost before the SUBACK for '"
+                    + s.filter
+                    + "'",
+                cause));
+      }
+    }
+    if (listenersToldConnected) {
+      listenersToldConnected = false;
+      for (ConnectionListener listener : connectionListeners) {
+        try {
+          listener.connectionLost(cause);
+        } catch (RuntimeException | LinkageError e) {
+          LOG.error("Connection listener {} failed in connectionLost()", listener, e);
+        }
+      }
+    }
+    scheduleReconnect();
+  }
+
+  private void scheduleReconnect() {
+    if (closed) {
+      return;
+    }
+    long delay = backoff.delayMillis(failedAttempts);
+    LOG.debug("MQTT next connection attempt to {} in {} ms", settings.serverUri(), delay);
+    reconnectTimer = schedule(this::attemptConnect, delay);
+  }
+
+  /** Runs last on the delivery thread at deactivation. */
+  private void failOutstanding() {
+    cancel(attemptTimer);
+    cancel(reconnectTimer);
+    failPublishes(closedException("publish"));
+    for (SubscriptionImpl s : subscriptions) {
+      cancel(s.timeout);
+      s.future.completeExceptionally(closedException("subscribe to '" + s.filter + "'"));
+    }
+    subscriptions.clear();
+  }
+
+  // ---- publishing ----
+
+  /** Sends one publish that holds a permit; returns why it failed, or null. */
+  private TransportException sendLocked(OutgoingPublish publish) {
+    publish.holdsPermit.set(true);
+    inFlight.add(publish);
+    try {
+      current.client.publish(publish.topic, publish.payload, publish.qos, false, null, publish);
+      return null;
+    } catch (MqttException | RuntimeException e) {
+      inFlight.remove(publish);
+      publish.releasePermit();
+      if (e instanceof MqttException
+          && ((MqttException) e).getReasonCode() == MqttException.REASON_CODE_MAX_INFLIGHT) {
+        // The permits are meant to make this impossible: say so loudly, never retry in a loop.
+        LOG.error("MQTT client refused a publish with 32202 despite the in-flight permits", e);
+      }
+      return new TransportException("publish to '" + publish.topic + "' failed: " + describe(e), e);
+    }
+  }
+
+  private void onPublishAnswered(OutgoingPublish publish, Throwable error) {
+    synchronized (outboxLock) {
+      inFlight.remove(publish);
+    }
+    if (error == null) {
+      publish.future.complete(null);
+    } else {
+      publish.future.completeExceptionally(
+          new TransportException(
+              "publish to '" + publish.topic + "' failed: " + describe(error), error));
+    }
+    drain();
+  }
+
+  private void drain() {
+    List<OutgoingPublish> failed = new ArrayList<>();
+    List<TransportException> causes = new ArrayList<>();
+    synchronized (outboxLock) {
+      while (state == ConnectionState.CONNECTED && !waiting.isEmpty() && permits.tryAcquire()) {
+        OutgoingPublish next = waiting.poll();
+        TransportException failure = sendLocked(next);
+        if (failure != null) {
+          failed.add(next);
+          causes.add(failure);
+        }
+      }
+    }
+    for (int i = 0; i < failed.size(); i++) {
+      failed.get(i).future.completeExceptionally(causes.get(i));
+    }
+  }
+
+  /** Empties the outbox, releasing the permits of what was in flight; the caller fails them. */
+  private List<OutgoingPublish> takeOutboxLocked() {
+    List<OutgoingPublish> taken = new ArrayList<>(inFlight);
+    taken.addAll(waiting);
+    inFlight.clear();
+    waiting.clear();
+    for (OutgoingPublish publish : taken) {
+      publish.releasePermit();
+    }
+    return taken;
+  }
+
+  private void failPublishes(TransportException cause) {
+    List<OutgoingPublish> taken;
+    synchronized (outboxLock) {
+      taken = takeOutboxLocked();
+    }
+    for (OutgoingPublish publish : taken) {
+      publish.future.completeExceptionally(cause);
+    }
+  }
+
+  // ---- subscribing (delivery thread) ----
+
+  private void startSubscribe(SubscriptionImpl subscription) {
+    if (state != ConnectionState.CONNECTED || closed) {
+      subscription.future.completeExceptionally(
+          notConnected("subscribe to '" + subscription.filter + "'"));
+      return;
+    }
+    // Listed before the SUBACK: a retained message may arrive right behind it.
+    subscriptions.add(subscription);
+    int wireQos = subscription.qos;
+    for (SubscriptionImpl s : subscriptions) {
+      if (s.filter.equals(subscription.filter) && !s.closed.get()) {
+        // The broker keeps one QoS per filter: the highest any of its subscriptions asked for.
+        wireQos = Math.max(wireQos, s.qos);
+      }
+    }
+    try {
+      current.client.subscribe(
+          subscription.filter,
+          wireQos,
+          null,
+          new IMqttActionListener() {
+            @Override
+            public void onSuccess(IMqttToken token) {
+              int[] granted = token.getGrantedQos();
+              runOnDeliveryThread(() -> onSubscribeAnswered(subscription, granted, null));
+            }
+
+            @Override
+            public void onFailure(IMqttToken token, Throwable cause) {
+              runOnDeliveryThread(() -> onSubscribeAnswered(subscription, null, cause));
+            }
+          });
+    } catch (MqttException | RuntimeException e) {
+      subscriptions.remove(subscription);
+      subscription.future.completeExceptionally(
+          new TransportException(
+              "subscribe to '" + subscription.filter + "' failed: " + describe(e), e));
+      return;
+    }
+    long timeout = settings.connectTimeoutSeconds() * 1000L;
+    subscription.timeout = schedule(() -> onSubscribeTimeout(subscription, timeout), timeout);
+  }
+
+  private void onSubscribeAnswered(SubscriptionImpl subscription, int[] granted, Throwable error) {
+    if (subscription.future.isDone()) {
+      return;
+    }
+    cancel(subscription.timeout);
+    if (error != null) {
+      subscriptions.remove(subscription);
+      subscription.future.completeExceptionally(
+          new TransportException(
+              "subscribe to '" + subscription.filter + "' failed: " + describe(error), error));
+    } else if (granted == null || granted.length == 0 || granted[0] == SUBACK_FAILURE) {
+      subscriptions.remove(subscription);
+      subscription.future.completeExceptionally(
+          new TransportException(
+              "broker "
+                  + settings.serverUri()
+                  + " refused the subscription to '"
+                  + subscription.filter
+                  + "' (SUBACK return code 0x80)",
+              null));
+    } else {
+      LOG.debug("MQTT subscribed to '{}' (granted QoS {})", subscription.filter, granted[0]);
+      subscription.future.complete(subscription);
+    }
+  }
+
+  private void onSubscribeTimeout(SubscriptionImpl subscription, long timeout) {
+    if (subscription.future.isDone()) {
+      return;
+    }
+    subscriptions.remove(subscription);
+    subscription.future.completeExceptionally(
+        new TransportException(
+            "no SUBACK from "
+                + settings.serverUri()
+                + " for '"
+                + subscription.filter
+                + "' within "
+                + timeout
+                + " ms",
+            null));
+    // The broker may still grant it later; nobody would listen.
+    unsubscribeIfUnused(subscription.filter);
+  }
+
+  private void onSubscriptionClosed(SubscriptionImpl subscription) {
+    if (subscriptions.remove(subscription)) {
+      unsubscribeIfUnused(subscription.filter);
+    }
+  }
+
+  private void unsubscribeIfUnused(String filter) {
+    if (state == ConnectionState.DISCONNECTED || closed) {
+      // nothing to undo: without a connection the broker holds no subscription of ours
+      return;
+    }
+    for (SubscriptionImpl s : subscriptions) {
+      if (s.filter.equals(filter)) {
+        return;
+      }
+    }
+    try {
+      current.client.unsubscribe(
+          filter,
+          null,
+          new IMqttActionListener() {
+            @Override
+            public void onSuccess(IMqttToken token) {
+              LOG.debug("MQTT unsubscribed from '{}'", filter);
+            }
+
+            @Override
+            public void onFailure(IMqttToken token, Throwable cause) {
+              // harmless: messages for a filter nobody listens to are dropped on arrival
+              LOG.debug("MQTT unsubscribe from '{}' failed: {}", filter, describe(cause));
+            }
+          });
+    } catch (MqttException | RuntimeException e) {
+      LOG.debug("MQTT unsubscribe from '{}' failed: {}", filter, describe(e));
+    }
+  }
+
+  // ---- delivery (delivery thread) ----
+
+  private void deliver(String topic, byte[] payload) {
+    if (closed) {
+      return;
+    }
+    List<SubscriptionImpl> matching = new ArrayList<>();
+    for (SubscriptionImpl s : subscriptions) {
+      if (!s.closed.get() && Topics.matches(s.filter, topic)) {
+        matching.add(s);
+      }
+    }
+    if (matching.isEmpty()) {
+      LOG.debug("MQTT message to '{}' matches no open subscription; dropped", topic);
+      return;
+    }
+    for (int i = 0; i < matching.size(); i++) {
+      SubscriptionImpl s = matching.get(i);
+      if (s.closed.get()) {
+        // closed by an earlier listener of this same message
+        continue;
+      }
+      // each listener owns its payload
+      byte[] copy = i == matching.size() - 1 ? payload : payload.clone();
+      try {
+        s.listener.onMessage(topic, copy);
+      } catch (RuntimeException | LinkageError e) {
+        LOG.error(
+            "Message listener of the subscription to '{}' failed on a message to '{}'",
+            s.filter,
+            topic,
+            e);
+      }
+    }
+  }
+
+  // ---- helpers ----
+
+  /** Changes the state; after deactivation only to DISCONNECTED. Returns whether it changed. */
+  private boolean setState(ConnectionState next) {
+    synchronized (outboxLock) {
+      if (closed && next != ConnectionState.DISCONNECTED) {
+        return false;
+      }
+      state = next;
+      return true;
+    }
+  }
+
+  /** Disconnects at deactivation: lets in-flight work finish for a moment, then drops it. */
+  private void disconnect(Connection connection) {
+    if (connection.discarded.get()) {
+      return;
+    }
+    try {
+      if (connection.client.isConnected()) {
+        connection.client.disconnect(QUIESCE_MILLIS).waitForCompletion(QUIESCE_MILLIS + 1_000);
+      }
+    } catch (MqttException e) {
+      LOG.debug("MQTT disconnect from {} failed: {}", settings.serverUri(), describe(e));
+    }
+    long deadline =
+        System.nanoTime() + (settings.connectTimeoutSeconds() * 1000L + 5_000) * 1_000_000L;
+    try {
+      while (!connection.safeToForce() && System.nanoTime() - deadline < 0) {
+        Thread.sleep(FORCE_POLL_MILLIS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (!connection.safeToForce()) {
+      LOG.warn(
+          "MQTT client {} was still starting its connection to {} when the transport closed;"
+              + " dropping it anyway, a Paho thread may linger",
+          settings.clientId(),
+          settings.serverUri());
+    }
+    discard(connection);
+  }
+
+  /**
+   * Closes a Paho client whatever its state, so none of its threads outlives it. Callers make sure
+   * the client is not in the middle of starting a connection ({@link Connection#safeToForce()}).
+   */
+  private void discard(Connection connection) {
+    if (!connection.discarded.compareAndSet(false, true)) {
+      return;
+    }
+    MqttAsyncClient client = connection.client;
+    try {
+      client.close(true);
+      return;
+    } catch (MqttException | RuntimeException e) {
+      // still connected or connecting: drop the connection first
+      LOG.trace("MQTT client close refused, forcing a disconnect", e);
+    }
+    try {
+      client.disconnectForcibly(0, 0, false);
+    } catch (MqttException | RuntimeException e) {
+      LOG.debug("MQTT forced disconnect failed: {}", describe(e));
+    }
+    try {
+      client.close(true);
+    } catch (MqttException | RuntimeException e) {
+      LOG.debug("MQTT client close failed: {}", describe(e));
+    }
+  }
+
+  private boolean runOnDeliveryThread(Runnable task) {
+    try {
+      delivery.execute(() -> runSafely(task));
+      return true;
+    } catch (RejectedExecutionException e) {
+      LOG.debug("MQTT transport {} is closed; dropped a late event", settings.clientId());
+      return false;
+    }
+  }
+
+  private ScheduledFuture<?> schedule(Runnable task, long delayMillis) {
+    try {
+      return delivery.schedule(() -> runSafely(task), delayMillis, MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      return null;
+    }
+  }
+
+  private void runSafely(Runnable task) {
+    try {
+      task.run();
+    } catch (RuntimeException e) {
+      LOG.error("MQTT transport {}: internal error on the delivery thread", settings.clientId(), e);
+    }
+  }
+
+  private static void cancel(ScheduledFuture<?> timer) {
+    if (timer != null) {
+      timer.cancel(false);
+    }
+  }
+
+  private TransportException notConnected(String action) {
+    return new TransportException(
+        "not connected to "
+            + settings.serverUri()
+            + " (state "
+            + state
+            + "): cannot "
+            + action
+            + "; the transport reconnects by itself, ConnectionListener.connected() tells when",
+        null);
+  }
+
+  private TransportException closedException(String action) {
+    return new TransportException(
+        "transport " + settings.clientId() + " was closed before it could " + action, null);
+  }
+
+  private static void checkQos(int qos) {
+    if (qos != 0 && qos != 1) {
+      throw new IllegalArgumentException("qos must be 0 or 1, got " + qos);
+    }
+  }
+
+  static String describe(Throwable t) {
+    if (t == null) {
+      return "no cause given";
+    }
+    // MqttException's toString carries its reason code and its cause
+    StringBuilder text = new StringBuilder(t.toString());
+    if (!(t instanceof MqttException)) {
+      Throwable cause = t.getCause();
+      for (int depth = 0; cause != null && depth < 3; depth++, cause = cause.getCause()) {
+        text.append("; caused by ").append(cause);
+      }
+    }
+    return text.toString();
+  }
+
+  private static ThreadFactory threadFactory(String name) {
+    AtomicInteger count = new AtomicInteger();
+    return runnable -> {
+      int n = count.incrementAndGet();
+      Thread thread = new Thread(runnable, THREAD_PREFIX + name + (n == 1 ? "" : "-" + n));
+      // never keeps a JVM alive, even if a deactivation was missed
+      thread.setDaemon(true);
+      thread.setUncaughtExceptionHandler(
+          (t, e) -> LOG.error("Uncaught exception on MQTT thread {}", t.getName(), e));
+      return thread;
+    };
+  }
+
+  @Override
+  public String toString() {
+    return "PahoMqttTransport[" + settings.clientId() + "@" + settings.serverUri() + "]";
+  }
+
+  /** One Paho client, for one connection attempt and the connection it may become. */
+  private final class Connection implements MqttCallback {
+    final long epoch;
+    final MqttAsyncClient client;
+    final MqttConnectOptions options;
+    final AtomicBoolean discarded = new AtomicBoolean();
+    volatile boolean connectAnswered;
+    volatile boolean wroteConnect;
+
+    Connection(long epoch) throws MqttException {
+      this.epoch = epoch;
+      this.options = connectOptions(settings, new NoDelaySocketFactory(() -> wroteConnect = true));
+      this.client =
+          new MqttAsyncClient(settings.serverUri(), settings.clientId(), new MemoryPersistence());
+      client.setCallback(this);
+    }
+
+    /**
+     * Whether Paho's connect thread is past starting its helper threads (it wrote CONNECT, or the
+     * connect ended). Before that, Paho 1.2.5's CommsReceiver.start() waits forever for a receiver
+     * that a forced disconnect has already stopped.
+     */
+    boolean safeToForce() {
+      return wroteConnect || connectAnswered;
+    }
+
+    @Override
+    public void connectionLost(Throwable cause) {
+      runOnDeliveryThread(() -> onConnectionLost(this, cause));
+    }
+
+    @Override
+    public void messageArrived(String topic, MqttMessage message) {
+      byte[] payload = message.getPayload();
+      runOnDeliveryThread(() -> deliver(topic, payload));
+    }
+
+    @Override
+    public void deliveryComplete(IMqttDeliveryToken token) {
+      // Publishes complete through their own action listeners (OutgoingPublish).
+    }
+  }
+
+  /** A publish on its way; Paho tells it the outcome. */
+  private final class OutgoingPublish implements IMqttActionListener {
+    final String topic;
+    final byte[] payload;
+    final int qos;
+    final CompletableFuture<Void> future = new CompletableFuture<>();
+    final AtomicBoolean holdsPermit = new AtomicBoolean();
+
+    OutgoingPublish(String topic, byte[] payload, int qos) {
+      this.topic = topic;
+      this.payload = payload;
+      this.qos = qos;
+    }
+
+    void releasePermit() {
+      if (holdsPermit.compareAndSet(true, false)) {
+        permits.release();
+      }
+    }
+
+    @Override
+    public void onSuccess(IMqttToken token) {
+      // The permit returns at once (Paho has freed its slot by now); the rest is not for this
+      // thread.
+      releasePermit();
+      runOnDeliveryThread(() -> onPublishAnswered(this, null));
+    }
+
+    @Override
+    public void onFailure(IMqttToken token, Throwable cause) {
+      releasePermit();
+      runOnDeliveryThread(() -> onPublishAnswered(this, cause));
+    }
+  }
+
+  private final class SubscriptionImpl implements Subscription {
+    final String filter;
+    final int qos;
+    final MessageListener listener;
+    final CompletableFuture<Subscription> future = new CompletableFuture<>();
+    final AtomicBoolean closed = new AtomicBoolean();
+    // delivery thread
+    ScheduledFuture<?> timeout;
+
+    SubscriptionImpl(String filter, int qos, MessageListener listener) {
+      this.filter = filter;
+      this.qos = qos;
+      this.listener = listener;
+    }
+
+    @Override
+    public String filter() {
+      return filter;
+    }
+
+    @Override
+    public void close() {
+      if (closed.compareAndSet(false, true)) {
+        runOnDeliveryThread(() -> onSubscriptionClosed(this));
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "Subscription[" + filter + ", QoS " + qos + (closed.get() ? ", closed" : "") + "]";
+    }
+  }
+}

@@ -1,0 +1,93 @@
+package org.gantry.transport.mqtt.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.junit.jupiter.api.Test;
+
+class NoDelaySocketFactoryTest {
+
+  @Test
+  void everySocketHasTcpNoDelay() throws Exception {
+    NoDelaySocketFactory factory = new NoDelaySocketFactory();
+    InetAddress loopback = InetAddress.getLoopbackAddress();
+    try (ServerSocket server = new ServerSocket(0, 50, loopback)) {
+      int port = server.getLocalPort();
+      // the way Paho uses it: unconnected, then connected with a timeout
+      try (Socket s = factory.createSocket()) {
+        assertTrue(s.getTcpNoDelay());
+        s.connect(new InetSocketAddress(loopback, port), 5_000);
+        assertTrue(s.getTcpNoDelay());
+      }
+      try (Socket s = factory.createSocket(loopback, port)) {
+        assertTrue(s.getTcpNoDelay());
+      }
+      try (Socket s = factory.createSocket("127.0.0.1", port)) {
+        assertTrue(s.getTcpNoDelay());
+      }
+      try (Socket s = factory.createSocket(loopback, port, loopback, 0)) {
+        assertTrue(s.getTcpNoDelay());
+      }
+      try (Socket s = factory.createSocket("127.0.0.1", port, loopback, 0)) {
+        assertTrue(s.getTcpNoDelay());
+      }
+    }
+  }
+
+  @Test
+  void reportsTheFirstWriteOnceOnly() throws Exception {
+    AtomicInteger writes = new AtomicInteger();
+    NoDelaySocketFactory factory = new NoDelaySocketFactory(writes::incrementAndGet);
+    InetAddress loopback = InetAddress.getLoopbackAddress();
+    try (ServerSocket server = new ServerSocket(0, 50, loopback);
+        Socket s = factory.createSocket()) {
+      s.connect(new InetSocketAddress(loopback, server.getLocalPort()), 5_000);
+      try (Socket accepted = server.accept()) {
+        OutputStream out = s.getOutputStream();
+        assertEquals(0, writes.get(), "nothing written yet");
+        out.write(new byte[] {0x10, 0x00, 0x01}, 0, 3);
+        assertEquals(1, writes.get());
+        out.write(7);
+        s.getOutputStream().write(new byte[] {1, 2});
+        assertEquals(1, writes.get(), "once per socket");
+        byte[] got = accepted.getInputStream().readNBytes(6);
+        assertArrayEquals(new byte[] {0x10, 0x00, 0x01, 7, 1, 2}, got, "bytes pass unchanged");
+      }
+    }
+  }
+
+  @Test
+  void connectOptionsUseItAndOurOwnReconnectLoop() {
+    TransportSettings settings =
+        TransportSettings.from(
+            TestConfigs.config(
+                "broker.url", "tcp://127.0.0.1:1883",
+                "client.id", "gw-1",
+                "keepalive.seconds", 45,
+                "connect.timeout.seconds", 7,
+                "max.inflight", 5,
+                "username", "u",
+                ".password", "p"));
+    NoDelaySocketFactory factory = new NoDelaySocketFactory();
+    MqttConnectOptions options = PahoMqttTransport.connectOptions(settings, factory);
+    assertSame(factory, options.getSocketFactory());
+    assertEquals(MqttConnectOptions.MQTT_VERSION_3_1_1, options.getMqttVersion());
+    assertTrue(options.isCleanSession());
+    assertFalse(options.isAutomaticReconnect());
+    assertEquals(45, options.getKeepAliveInterval());
+    assertEquals(7, options.getConnectionTimeout());
+    assertEquals(6, options.getMaxInflight(), "one slot more than our permits");
+    assertEquals("u", options.getUserName());
+    assertEquals("p", new String(options.getPassword()));
+  }
+}
