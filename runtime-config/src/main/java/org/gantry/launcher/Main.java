@@ -1,0 +1,186 @@
+package org.gantry.launcher;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import org.gantry.launcher.CommandLine.Command;
+import org.gantry.launcher.CommandLine.Help;
+import org.gantry.launcher.CommandLine.Refused;
+import org.gantry.launcher.CommandLine.RunGateway;
+
+/**
+ * The entry point of {@code bin/gantry}: parses the command line, prepares the data folder and its
+ * configuration, and runs the role's features in Felix until SIGTERM/SIGINT.
+ *
+ * <p>System properties: {@code gantry.home}, the runtime folder (set by {@code bin/gantry}).
+ * Environment: {@code GANTRY_CWD}, the caller's working directory, against which relative paths on
+ * the command line are resolved (bin/gantry changes into the home folder).
+ *
+ * <p>Exit status: 0 after a clean stop or for help, 1 when the runtime cannot start (a broken
+ * runtime folder, a framework failure), 2 for a bad command line or configuration.
+ */
+public final class Main {
+
+  static final int OK = 0;
+  static final int FAILED = 1;
+  static final int USAGE = 2;
+
+  private final Path home;
+  private final Path cwd;
+  private final PrintStream out;
+  private final PrintStream err;
+  private final LauncherLog log;
+
+  Main(Path home, Path cwd, PrintStream out, PrintStream err) {
+    this.home = home;
+    this.cwd = cwd;
+    this.out = out;
+    this.err = err;
+    this.log = new LauncherLog(out, "Launcher");
+  }
+
+  public static void main(String[] args) {
+    String homeProperty = System.getProperty("gantry.home");
+    Path home = homeProperty == null ? null : Path.of(homeProperty).toAbsolutePath().normalize();
+    String cwdEnv = System.getenv("GANTRY_CWD");
+    Path cwd =
+        Path.of(cwdEnv != null && !cwdEnv.isEmpty() ? cwdEnv : System.getProperty("user.dir"));
+    int status = new Main(home, cwd, System.out, System.err).run(args);
+    System.exit(status);
+  }
+
+  int run(String[] args) {
+    Command command = CommandLine.parse(args, home, cwd);
+    if (command instanceof Help help) {
+      out.print(help.text());
+      out.flush();
+      return OK;
+    }
+    if (command instanceof Refused refused) {
+      err.println("gantry: " + refused.message());
+      err.println(refused.hint());
+      err.flush();
+      return USAGE;
+    }
+    return runGateway(((RunGateway) command).options());
+  }
+
+  private int runGateway(GatewayOptions options) {
+    if (home == null) {
+      return refuse(FAILED, "gantry.home is not set: start Gantry with bin/gantry");
+    }
+    Path dataDir = options.dataDir().orElse(home.resolve("data"));
+    Path configDir = options.configDir().orElse(home.resolve("etc"));
+    try {
+      Files.createDirectories(dataDir);
+    } catch (IOException | SecurityException e) {
+      return refuse(USAGE, "cannot create the data folder " + dataDir + ": " + reason(e));
+    }
+    if (!Files.isWritable(dataDir)) {
+      return refuse(USAGE, "the data folder " + dataDir + " is not writable");
+    }
+
+    List<ConfigStager.Staged> staged;
+    List<Path> ignored;
+    try {
+      staged = ConfigStager.stage(configDir, options, dataDir);
+      ignored = ConfigStager.ignoredFiles(configDir);
+    } catch (ConfigException e) {
+      return refuse(USAGE, e.getMessage());
+    }
+
+    List<String> features = new ArrayList<>(Role.GATEWAY.features());
+    if (options.shell()) {
+      features.add(Role.SHELL_FEATURE);
+    }
+    List<FeatureBundle> bundles;
+    Path featuresFile = home.resolve("features.xml");
+    try {
+      bundles = FeaturesRepository.read(featuresFile).bundles(features);
+    } catch (IOException e) {
+      return refuse(
+          FAILED,
+          home + " is not a Gantry runtime folder: cannot read " + featuresFile + ": " + reason(e));
+    } catch (FeaturesException e) {
+      return refuse(FAILED, e.getMessage());
+    }
+    List<String> missing = new ArrayList<>();
+    for (FeatureBundle b : bundles) {
+      if (!Files.isRegularFile(b.coordinates().resolveIn(home.resolve("system")))) {
+        missing.add(b.location());
+      }
+    }
+    if (!missing.isEmpty()) {
+      return refuse(
+          FAILED,
+          home.resolve("system")
+              + " lacks bundles that features.xml names: "
+              + String.join(", ", missing));
+    }
+
+    // Held until the JVM exits: two runtimes on one data folder would share a journal.
+    try (FileChannel lockChannel =
+        FileChannel.open(
+            dataDir.resolve("gantry.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+      FileLock lock;
+      try {
+        lock = lockChannel.tryLock();
+      } catch (OverlappingFileLockException e) {
+        lock = null;
+      }
+      if (lock == null) {
+        return refuse(USAGE, "the data folder " + dataDir + " is in use by another Gantry process");
+      }
+      String version = implementationVersion();
+      log.info(
+          "Gantry "
+              + version
+              + ", role gateway (features "
+              + String.join(", ", features)
+              + "), home "
+              + home
+              + ", data "
+              + dataDir
+              + ", config "
+              + configDir);
+      for (Path p : ignored) {
+        log.warn("ignoring " + p + ": only *.cfg files in the config folder are configuration");
+      }
+      ConfigStager.Report report = ConfigStager.write(dataDir.resolve("config"), staged);
+      log.info(
+          "configuration "
+              + String.join(", ", report.written())
+              + " written to "
+              + dataDir.resolve("config")
+              + (report.removed().isEmpty()
+                  ? ""
+                  : "; removed " + String.join(", ", report.removed())));
+      return new FrameworkRunner(home, dataDir, version, bundles, log).run();
+    } catch (IOException e) {
+      return refuse(FAILED, "cannot prepare the data folder " + dataDir + ": " + reason(e));
+    }
+  }
+
+  private int refuse(int status, String message) {
+    err.println("gantry: " + message);
+    err.flush();
+    return status;
+  }
+
+  private static String reason(Exception e) {
+    String m = e.getMessage();
+    return e.getClass().getSimpleName() + (m == null ? "" : " (" + m + ")");
+  }
+
+  static String implementationVersion() {
+    String v = Main.class.getPackage().getImplementationVersion();
+    return v == null ? "development" : v;
+  }
+}
