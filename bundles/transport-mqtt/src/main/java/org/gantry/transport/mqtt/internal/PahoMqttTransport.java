@@ -2,21 +2,17 @@ package org.gantry.transport.mqtt.internal;
 
 import static java.util.concurrent.TimeUnit.MILLISECONDS;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
@@ -52,7 +48,7 @@ import org.slf4j.LoggerFactory;
  * component runs the connection state machine (connect, re-subscribe, backoff), calls every
  * listener, and completes every publish and subscribe stage. Fields marked "delivery thread" are
  * touched by that thread only, which is what makes the state machine safe without locks. Publishes
- * are sent from the caller's thread under {@code outboxLock} to keep their order.
+ * go through the {@link Outbox}, which keeps their order under back-pressure.
  *
  * <p>Each connection attempt gets a fresh Paho client. Paho reports a lost connection, the failure
  * of its outstanding tokens and the end of a connect on different threads in no guaranteed order;
@@ -94,14 +90,11 @@ public final class PahoMqttTransport implements MqttTransport {
   private final ScheduledThreadPoolExecutor delivery;
   private final List<ConnectionListener> connectionListeners = new CopyOnWriteArrayList<>();
 
-  /** A permit per publish handed to Paho and not yet answered (STYLE.md §4). */
-  private final Semaphore permits;
+  private final Outbox outbox;
 
-  /** Guards {@link #state}, {@link #waiting} and {@link #inFlight}. */
-  private final Object outboxLock = new Object();
+  /** Guards changes of {@link #state} against {@link #closed}. */
+  private final Object stateLock = new Object();
 
-  private final ArrayDeque<OutgoingPublish> waiting = new ArrayDeque<>();
-  private final Set<OutgoingPublish> inFlight = new HashSet<>();
   private volatile ConnectionState state = ConnectionState.DISCONNECTED;
 
   /** Guards the creation of connections against {@link #deactivate()}. */
@@ -134,7 +127,7 @@ public final class PahoMqttTransport implements MqttTransport {
             settings.reconnectMinMillis(),
             settings.reconnectMaxMillis(),
             () -> ThreadLocalRandom.current().nextDouble());
-    this.permits = new Semaphore(settings.maxInflight());
+    this.outbox = new Outbox(settings.maxInflight(), this::runOnDeliveryThread);
     this.delivery =
         new ScheduledThreadPoolExecutor(1, threadFactory("delivery-" + settings.clientId()));
     // A pending reconnect timer must neither hold memory after a cancel nor delay a shutdown.
@@ -195,22 +188,9 @@ public final class PahoMqttTransport implements MqttTransport {
     Topics.checkTopicName(topic);
     Objects.requireNonNull(payload, "payload");
     checkQos(qos);
-    OutgoingPublish publish = new OutgoingPublish(topic, payload, qos);
-    TransportException failure = null;
-    synchronized (outboxLock) {
-      if (state != ConnectionState.CONNECTED) {
-        failure = notConnected("publish to '" + topic + "'");
-      } else if (waiting.isEmpty() && permits.tryAcquire()) {
-        failure = sendLocked(publish);
-      } else {
-        // Behind earlier publishes, or no permit: wait in order; a returning permit drains it.
-        waiting.add(publish);
-      }
-    }
-    if (failure != null) {
-      publish.future.completeExceptionally(failure);
-    }
-    return publish.future.minimalCompletionStage();
+    return outbox
+        .publish(topic, payload, qos, () -> notConnected("publish to '" + topic + "'"))
+        .minimalCompletionStage();
   }
 
   /**
@@ -273,8 +253,8 @@ public final class PahoMqttTransport implements MqttTransport {
       Thread.currentThread().interrupt();
     }
     if (!queued || !delivery.isTerminated()) {
-      // failOutstanding could not run on its thread; publishes are lock-guarded, so fail them here
-      failPublishes(closedException("publish"));
+      // failOutstanding could not run on its thread; the outbox is thread-safe, so close it here
+      outbox.close(topic -> closedException("publish to '" + topic + "'"));
     }
     LOG.info("MQTT transport {} to {} closed", settings.clientId(), settings.serverUri());
   }
@@ -422,7 +402,12 @@ public final class PahoMqttTransport implements MqttTransport {
   }
 
   private void becameConnected(Connection connection, int filters) {
+    // open first: whoever sees CONNECTED can publish
+    outbox.open(
+        (topic, payload, qos, listener) ->
+            connection.client.publish(topic, payload, qos, false, null, listener));
     if (!setState(ConnectionState.CONNECTED)) {
+      outbox.close(topic -> closedException("publish to '" + topic + "'"));
       return;
     }
     if (everConnected) {
@@ -447,8 +432,6 @@ public final class PahoMqttTransport implements MqttTransport {
         LOG.error("Connection listener {} failed in connected()", listener, e);
       }
     }
-    // Publishes cannot wait across a disconnection, so there is nothing to drain here; a
-    // caller's first publish on the new connection starts with every permit free.
     LOG.debug("MQTT connection {} of {} is up", connection.epoch, settings.clientId());
   }
 
@@ -493,11 +476,16 @@ public final class PahoMqttTransport implements MqttTransport {
     if (state != ConnectionState.CONNECTED) {
       return;
     }
-    List<OutgoingPublish> unanswered;
-    synchronized (outboxLock) {
-      setState(ConnectionState.DISCONNECTED);
-      unanswered = takeOutboxLocked();
-    }
+    setState(ConnectionState.DISCONNECTED);
+    outbox.close(
+        topic ->
+            new TransportException(
+                "connection to "
+                    + settings.serverUri()
+                    + " lost before the broker acknowledged the publish to '"
+                    + topic
+                    + "'",
+                cause));
     discard(connection);
     LOG.warn(
         "MQTT connection to {} as {} lost: {}; reconnecting with backoff of {} to {} ms",
@@ -507,16 +495,6 @@ public final class PahoMqttTransport implements MqttTransport {
         settings.reconnectMinMillis(),
         settings.reconnectMaxMillis());
     outageReported = true;
-    for (OutgoingPublish publish : unanswered) {
-      publish.future.completeExceptionally(
-          new TransportException(
-              "connection to "
-                  + settings.serverUri()
-                  + " lost before the broker acknowledged the publish to '"
-                  + publish.topic
-                  + "'",
-              cause));
-    }
     for (SubscriptionImpl s : List.copyOf(subscriptions)) {
       if (!s.future.isDone()) {
         // A subscription without its SUBACK is not kept (MqttTransport#subscribe).
@@ -558,87 +536,12 @@ public final class PahoMqttTransport implements MqttTransport {
   private void failOutstanding() {
     cancel(attemptTimer);
     cancel(reconnectTimer);
-    failPublishes(closedException("publish"));
+    outbox.close(topic -> closedException("publish to '" + topic + "'"));
     for (SubscriptionImpl s : subscriptions) {
       cancel(s.timeout);
       s.future.completeExceptionally(closedException("subscribe to '" + s.filter + "'"));
     }
     subscriptions.clear();
-  }
-
-  // ---- publishing ----
-
-  /** Sends one publish that holds a permit; returns why it failed, or null. */
-  private TransportException sendLocked(OutgoingPublish publish) {
-    publish.holdsPermit.set(true);
-    inFlight.add(publish);
-    try {
-      current.client.publish(publish.topic, publish.payload, publish.qos, false, null, publish);
-      return null;
-    } catch (MqttException | RuntimeException e) {
-      inFlight.remove(publish);
-      publish.releasePermit();
-      if (e instanceof MqttException
-          && ((MqttException) e).getReasonCode() == MqttException.REASON_CODE_MAX_INFLIGHT) {
-        // The permits are meant to make this impossible: say so loudly, never retry in a loop.
-        LOG.error("MQTT client refused a publish with 32202 despite the in-flight permits", e);
-      }
-      return new TransportException("publish to '" + publish.topic + "' failed: " + describe(e), e);
-    }
-  }
-
-  private void onPublishAnswered(OutgoingPublish publish, Throwable error) {
-    synchronized (outboxLock) {
-      inFlight.remove(publish);
-    }
-    if (error == null) {
-      publish.future.complete(null);
-    } else {
-      publish.future.completeExceptionally(
-          new TransportException(
-              "publish to '" + publish.topic + "' failed: " + describe(error), error));
-    }
-    drain();
-  }
-
-  private void drain() {
-    List<OutgoingPublish> failed = new ArrayList<>();
-    List<TransportException> causes = new ArrayList<>();
-    synchronized (outboxLock) {
-      while (state == ConnectionState.CONNECTED && !waiting.isEmpty() && permits.tryAcquire()) {
-        OutgoingPublish next = waiting.poll();
-        TransportException failure = sendLocked(next);
-        if (failure != null) {
-          failed.add(next);
-          causes.add(failure);
-        }
-      }
-    }
-    for (int i = 0; i < failed.size(); i++) {
-      failed.get(i).future.completeExceptionally(causes.get(i));
-    }
-  }
-
-  /** Empties the outbox, releasing the permits of what was in flight; the caller fails them. */
-  private List<OutgoingPublish> takeOutboxLocked() {
-    List<OutgoingPublish> taken = new ArrayList<>(inFlight);
-    taken.addAll(waiting);
-    inFlight.clear();
-    waiting.clear();
-    for (OutgoingPublish publish : taken) {
-      publish.releasePermit();
-    }
-    return taken;
-  }
-
-  private void failPublishes(TransportException cause) {
-    List<OutgoingPublish> taken;
-    synchronized (outboxLock) {
-      taken = takeOutboxLocked();
-    }
-    for (OutgoingPublish publish : taken) {
-      publish.future.completeExceptionally(cause);
-    }
   }
 
   // ---- subscribing (delivery thread) ----
@@ -808,7 +711,7 @@ public final class PahoMqttTransport implements MqttTransport {
 
   /** Changes the state; after deactivation only to DISCONNECTED. Returns whether it changed. */
   private boolean setState(ConnectionState next) {
-    synchronized (outboxLock) {
+    synchronized (stateLock) {
       if (closed && next != ConnectionState.DISCONNECTED) {
         return false;
       }
@@ -1003,42 +906,7 @@ public final class PahoMqttTransport implements MqttTransport {
 
     @Override
     public void deliveryComplete(IMqttDeliveryToken token) {
-      // Publishes complete through their own action listeners (OutgoingPublish).
-    }
-  }
-
-  /** A publish on its way; Paho tells it the outcome. */
-  private final class OutgoingPublish implements IMqttActionListener {
-    final String topic;
-    final byte[] payload;
-    final int qos;
-    final CompletableFuture<Void> future = new CompletableFuture<>();
-    final AtomicBoolean holdsPermit = new AtomicBoolean();
-
-    OutgoingPublish(String topic, byte[] payload, int qos) {
-      this.topic = topic;
-      this.payload = payload;
-      this.qos = qos;
-    }
-
-    void releasePermit() {
-      if (holdsPermit.compareAndSet(true, false)) {
-        permits.release();
-      }
-    }
-
-    @Override
-    public void onSuccess(IMqttToken token) {
-      // The permit returns at once (Paho has freed its slot by now); the rest is not for this
-      // thread.
-      releasePermit();
-      runOnDeliveryThread(() -> onPublishAnswered(this, null));
-    }
-
-    @Override
-    public void onFailure(IMqttToken token, Throwable cause) {
-      releasePermit();
-      runOnDeliveryThread(() -> onPublishAnswered(this, cause));
+      // Publishes complete through their own action listeners (Outbox).
     }
   }
 
