@@ -15,7 +15,13 @@ import org.osgi.annotation.versioning.ProviderType;
  * <p><b>Threading:</b> every method may be called from any thread and none of them blocks on the
  * network. Listeners are called on a thread owned by the transport, one message at a time in order
  * of arrival, never on the MQTT client's own thread; a listener must return quickly and hand longer
- * work to a thread of its own.
+ * work to a thread of its own. The stages returned by {@link #publish} and {@link #subscribe}
+ * complete on that same thread: a listener must never block waiting for one (it would wait for
+ * itself).
+ *
+ * <p><b>Arguments:</b> a {@code null} argument, a topic with wildcards, a malformed filter or a QoS
+ * other than 0 or 1 is a programming error: the methods throw {@link NullPointerException} or
+ * {@link IllegalArgumentException} at once rather than returning a failed stage.
  *
  * @since 1.0
  */
