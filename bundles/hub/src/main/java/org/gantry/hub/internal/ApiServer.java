@@ -1,0 +1,310 @@
+package org.gantry.hub.internal;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.StringReader;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The management HTTP API (JDK {@code com.sun.net.httpserver}): AWS IoT control-plane routes and
+ * error shapes, so the AWS SDK with an endpoint override can drive the hub. Each call runs on the
+ * hub thread, where it also publishes the notifications it causes. No authentication yet (issue 8):
+ * SigV4 headers are accepted and ignored, which is why the server binds to loopback by default.
+ */
+final class ApiServer {
+  /** A 32,768-character document escaped as JSON stays well under this. */
+  static final int MAX_BODY = 1 << 20;
+
+  private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
+  private static final long CALL_TIMEOUT_SECONDS = 30;
+
+  private final ControlPlane control;
+  private final ExecutorService hubThread;
+  private final Consumer<List<Outbound>> publisher;
+  private final HttpServer server;
+  private final ExecutorService httpThreads;
+
+  /** One management operation, run on the hub thread. */
+  @FunctionalInterface
+  private interface Call {
+    JsonObject run(List<Outbound> out) throws Exception;
+  }
+
+  ApiServer(
+      String host,
+      int port,
+      ControlPlane control,
+      ExecutorService hubThread,
+      Consumer<List<Outbound>> publisher)
+      throws IOException {
+    this.control = control;
+    this.hubThread = hubThread;
+    this.publisher = publisher;
+    this.server = HttpServer.create(new InetSocketAddress(host, port), 50);
+    AtomicInteger n = new AtomicInteger();
+    this.httpThreads =
+        Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "gantry-hub-api-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    server.setExecutor(httpThreads);
+    server.createContext("/", this::handle);
+  }
+
+  void start() {
+    server.start();
+    LOG.info(
+        "Hub management API listening on http://{}:{}",
+        server.getAddress().getHostString(),
+        server.getAddress().getPort());
+  }
+
+  int port() {
+    return server.getAddress().getPort();
+  }
+
+  void stop() {
+    server.stop(0);
+    httpThreads.shutdownNow();
+  }
+
+  private void handle(HttpExchange ex) throws IOException {
+    String requestId = UUID.randomUUID().toString();
+    try {
+      JsonObject answer = route(ex);
+      respond(ex, 200, answer, requestId, null);
+    } catch (ApiException e) {
+      JsonObject body = new JsonObject();
+      body.addProperty("message", e.getMessage());
+      e.extra().forEach(body::addProperty);
+      if (e.status() >= 500) {
+        LOG.error(
+            "{} {}: {}", ex.getRequestMethod(), ex.getRequestURI().getRawPath(), e.getMessage());
+      } else {
+        LOG.info(
+            "{} {} refused: {} {}",
+            ex.getRequestMethod(),
+            ex.getRequestURI().getRawPath(),
+            e.type(),
+            e.getMessage());
+      }
+      respond(ex, e.status(), body, requestId, e.type());
+    } catch (RuntimeException e) {
+      LOG.error("{} {} failed", ex.getRequestMethod(), ex.getRequestURI().getRawPath(), e);
+      JsonObject body = new JsonObject();
+      body.addProperty("message", "Internal error: " + e);
+      respond(ex, 500, body, requestId, "InternalFailureException");
+    } finally {
+      ex.close();
+    }
+  }
+
+  private JsonObject route(HttpExchange ex) throws ApiException {
+    String method = ex.getRequestMethod();
+    List<String> path = segments(ex.getRequestURI().getRawPath());
+    Map<String, String> query = query(ex.getRequestURI().getRawQuery());
+    int n = path.size();
+    if (n >= 2 && path.get(0).equals("jobs")) {
+      String jobId = path.get(1);
+      if (n == 2 && method.equals("PUT")) {
+        JsonObject body = body(ex);
+        return call(out -> control.createJob(jobId, body, out));
+      }
+      if (n == 2 && method.equals("GET")) {
+        return call(out -> control.describeJob(jobId));
+      }
+      if (n == 3 && path.get(2).equals("job-document") && method.equals("GET")) {
+        return call(out -> control.getJobDocument(jobId));
+      }
+      if (n == 3 && path.get(2).equals("things") && method.equals("GET")) {
+        return call(
+            out ->
+                control.listJobExecutionsForJob(
+                    jobId, query.get("status"), query.get("maxResults"), query.get("nextToken")));
+      }
+    }
+    if (n >= 2 && path.get(0).equals("things")) {
+      String thing = path.get(1);
+      if (n == 2 && method.equals("POST")) {
+        JsonObject body = body(ex);
+        return call(out -> control.createThing(thing, body, out));
+      }
+      if (n == 4 && path.get(2).equals("jobs") && method.equals("GET")) {
+        String jobId = path.get(3);
+        return call(
+            out -> control.describeJobExecution(thing, jobId, query.get("executionNumber")));
+      }
+    }
+    throw new ApiException(
+        404,
+        "UnknownOperationException",
+        "This hub has no operation " + method + " " + Texts.clip(ex.getRequestURI().getRawPath()));
+  }
+
+  /** Runs a call on the hub thread, which also publishes what it caused, and waits for it. */
+  private JsonObject call(Call c) throws ApiException {
+    Future<JsonObject> f;
+    try {
+      f =
+          hubThread.submit(
+              () -> {
+                List<Outbound> out = new ArrayList<>();
+                JsonObject answer = c.run(out);
+                publisher.accept(out);
+                return answer;
+              });
+    } catch (RejectedExecutionException e) {
+      throw new ApiException(429, "ThrottlingException", "The hub is busy; try again.");
+    }
+    try {
+      return f.get(CALL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (TimeoutException e) {
+      f.cancel(false);
+      throw new ApiException(
+          503, "ServiceUnavailableException", "The hub did not answer within 30 seconds.");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ApiException(503, "ServiceUnavailableException", "The hub is stopping.");
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof ApiException a) {
+        throw a;
+      }
+      if (cause instanceof HubCore.NotStoredException) {
+        throw new ApiException(500, "InternalFailureException", cause.getMessage());
+      }
+      throw new IllegalStateException("The hub failed on this request", cause);
+    }
+  }
+
+  private static JsonObject body(HttpExchange ex) throws ApiException {
+    byte[] bytes;
+    try (InputStream in = ex.getRequestBody()) {
+      ByteArrayOutputStream buf = new ByteArrayOutputStream();
+      byte[] chunk = new byte[8192];
+      int r;
+      while ((r = in.read(chunk)) != -1) {
+        buf.write(chunk, 0, r);
+        if (buf.size() > MAX_BODY) {
+          throw new ApiException(413, "InvalidRequestException", "The request body is over 1 MiB.");
+        }
+      }
+      bytes = buf.toByteArray();
+    } catch (IOException e) {
+      throw ApiException.invalid("Could not read the request body: " + e.getMessage());
+    }
+    String text = new String(bytes, StandardCharsets.UTF_8);
+    if (text.isBlank()) {
+      return new JsonObject();
+    }
+    try {
+      JsonReader reader = new JsonReader(new StringReader(text));
+      reader.setStrictness(Strictness.STRICT);
+      JsonElement e = JsonParser.parseReader(reader);
+      if (reader.peek() != com.google.gson.stream.JsonToken.END_DOCUMENT || !e.isJsonObject()) {
+        throw ApiException.invalid("The request body must be one JSON object.");
+      }
+      return e.getAsJsonObject();
+    } catch (JsonParseException | IOException | IllegalStateException e) {
+      throw ApiException.invalid("The request body is not valid JSON: " + e.getMessage());
+    }
+  }
+
+  private static void respond(
+      HttpExchange ex, int status, JsonObject body, String requestId, String errorType)
+      throws IOException {
+    byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("Content-Type", "application/json");
+    ex.getResponseHeaders().set("x-amzn-RequestId", requestId);
+    if (errorType != null) {
+      ex.getResponseHeaders().set("x-amzn-ErrorType", errorType);
+    }
+    ex.sendResponseHeaders(status, bytes.length);
+    try (OutputStream os = ex.getResponseBody()) {
+      os.write(bytes);
+    }
+  }
+
+  /** Path segments, percent-decoded (the SDK encodes path parameters). */
+  static List<String> segments(String rawPath) throws ApiException {
+    List<String> out = new ArrayList<>();
+    if (rawPath == null) {
+      return out;
+    }
+    for (String s : rawPath.split("/")) {
+      if (!s.isEmpty()) {
+        out.add(percentDecode(s, false));
+      }
+    }
+    return out;
+  }
+
+  static Map<String, String> query(String rawQuery) throws ApiException {
+    Map<String, String> out = new HashMap<>();
+    if (rawQuery == null || rawQuery.isEmpty()) {
+      return out;
+    }
+    for (String pair : rawQuery.split("&")) {
+      int eq = pair.indexOf('=');
+      String k = percentDecode(eq < 0 ? pair : pair.substring(0, eq), true);
+      String v = eq < 0 ? "" : percentDecode(pair.substring(eq + 1), true);
+      out.put(k, v);
+    }
+    return out;
+  }
+
+  private static String percentDecode(String s, boolean plusIsSpace) throws ApiException {
+    ByteArrayOutputStream b = new ByteArrayOutputStream();
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '%') {
+        if (i + 2 >= s.length()) {
+          throw ApiException.invalid("The URL has a broken percent escape.");
+        }
+        int hi = Character.digit(s.charAt(i + 1), 16);
+        int lo = Character.digit(s.charAt(i + 2), 16);
+        if (hi < 0 || lo < 0) {
+          throw ApiException.invalid("The URL has a broken percent escape.");
+        }
+        b.write(hi * 16 + lo);
+        i += 2;
+      } else if (c == '+' && plusIsSpace) {
+        b.write(' ');
+      } else {
+        byte[] raw = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
+        b.write(raw, 0, raw.length);
+      }
+    }
+    return b.toString(StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,40 @@
+package org.gantry.hub.internal;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/** Configuration of the hub, PID {@code org.gantry.hub}. */
+@ObjectClassDefinition(
+    name = "Gantry hub",
+    description =
+        "The self-hosted AWS IoT Jobs control plane: the device API over MQTT, the management API"
+            + " over HTTP, and the durable store of things, jobs and executions.")
+@interface HubConfig {
+
+  @AttributeDefinition(
+      description =
+          "The MQTT broker the hub connects to as an ordinary client, tcp://host:port (the embedded"
+              + " broker or any MQTT 3.1.1 broker).")
+  String mqtt_url() default "tcp://127.0.0.1:1883";
+
+  @AttributeDefinition(description = "MQTT client id of the hub (1-64 characters).")
+  String client_id() default "gantry-hub";
+
+  @AttributeDefinition(
+      description =
+          "Address of the management HTTP API. It has no authentication yet: keep it on loopback.")
+  String api_host() default "127.0.0.1";
+
+  @AttributeDefinition(description = "TCP port of the management HTTP API (1-65535).")
+  int api_port();
+
+  @AttributeDefinition(description = "Folder of the hub's store (hub-state.json).")
+  String data_dir();
+
+  @AttributeDefinition(description = "AWS region written into the ARNs the hub hands out.")
+  String region() default "us-east-1";
+
+  @AttributeDefinition(
+      description = "12-digit AWS account id written into the ARNs the hub hands out.")
+  String account_id() default "000000000000";
+}

@@ -1,0 +1,243 @@
+package org.gantry.hub.internal;
+
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.eclipse.paho.client.mqttv3.IMqttActionListener;
+import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
+import org.eclipse.paho.client.mqttv3.IMqttToken;
+import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
+import org.eclipse.paho.client.mqttv3.MqttCallbackExtended;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.MqttException;
+import org.eclipse.paho.client.mqttv3.MqttMessage;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The hub's connection to its broker: an ordinary MQTT 3.1.1 client (Paho) subscribed to {@code
+ * $aws/things/+/jobs/#} — never a root {@code #}, whose matching of {@code $} topics differs
+ * between brokers. Messages are handed to the hub thread from Paho's callback without blocking;
+ * publishes are QoS 1 and kept under Paho's in-flight limit by a permit each.
+ */
+final class MqttLink implements MqttCallbackExtended {
+  static final String FILTER = "$aws/things/+/jobs/#";
+
+  private static final Logger LOG = LoggerFactory.getLogger(MqttLink.class);
+  private static final int MAX_INFLIGHT = 256;
+  private static final long MIN_BACKOFF_MS = 500;
+  private static final long MAX_BACKOFF_MS = 30_000;
+  private static final long PERMIT_WAIT_SECONDS = 10;
+
+  private final String url;
+  private final MqttAsyncClient client;
+  private final MqttConnectOptions options = new MqttConnectOptions();
+  private final BiConsumer<String, byte[]> inbox;
+  private final Runnable onSubscribed;
+  private final ScheduledExecutorService scheduler;
+  private final Semaphore inflight = new Semaphore(MAX_INFLIGHT);
+  private volatile boolean closed;
+  private long backoffMs = MIN_BACKOFF_MS;
+
+  /**
+   * @param inbox called on Paho's thread for every message; must not block
+   * @param onSubscribed called on Paho's thread after every (re)subscription; must not block
+   */
+  MqttLink(String url, String clientId, BiConsumer<String, byte[]> inbox, Runnable onSubscribed)
+      throws MqttException {
+    this.url = url;
+    this.inbox = inbox;
+    this.onSubscribed = onSubscribed;
+    this.client = new MqttAsyncClient(url, clientId, new MemoryPersistence());
+    client.setCallback(this);
+    // A persistent session: requests published while the hub restarts wait for it at the broker.
+    options.setCleanSession(false);
+    options.setAutomaticReconnect(true);
+    options.setMaxReconnectDelay((int) MAX_BACKOFF_MS);
+    options.setKeepAliveInterval(30);
+    options.setConnectionTimeout(10);
+    options.setMaxInflight(MAX_INFLIGHT);
+    options.setSocketFactory(new NoDelaySocketFactory());
+    this.scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "gantry-hub-mqtt-connect");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Starts connecting; Paho only reconnects after a first success, so until then we retry. */
+  void start() {
+    scheduler.execute(this::connect);
+  }
+
+  boolean isConnected() {
+    return client.isConnected();
+  }
+
+  private void connect() {
+    if (closed) {
+      return;
+    }
+    try {
+      client.connect(
+          options,
+          null,
+          new IMqttActionListener() {
+            @Override
+            public void onSuccess(IMqttToken token) {
+              synchronized (MqttLink.this) {
+                backoffMs = MIN_BACKOFF_MS;
+              }
+            }
+
+            @Override
+            public void onFailure(IMqttToken token, Throwable e) {
+              retry(e);
+            }
+          });
+    } catch (MqttException e) {
+      retry(e);
+    }
+  }
+
+  private void retry(Throwable e) {
+    if (closed) {
+      return;
+    }
+    long delay;
+    synchronized (this) {
+      delay = backoffMs / 2 + ThreadLocalRandom.current().nextLong(backoffMs / 2 + 1);
+      backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+    }
+    LOG.warn("Could not connect to the broker {} ({}); trying again in {} ms", url, e, delay);
+    scheduler.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public void connectComplete(boolean reconnect, String serverUri) {
+    LOG.info("Connected to the broker {}{}", serverUri, reconnect ? " again" : "");
+    subscribe();
+  }
+
+  private void subscribe() {
+    if (closed) {
+      return;
+    }
+    try {
+      client.subscribe(
+          FILTER,
+          1,
+          null,
+          new IMqttActionListener() {
+            @Override
+            public void onSuccess(IMqttToken token) {
+              LOG.info("Subscribed to {}", FILTER);
+              onSubscribed.run();
+            }
+
+            @Override
+            public void onFailure(IMqttToken token, Throwable e) {
+              LOG.error("Could not subscribe to {} ({}); trying again in 5 s", FILTER, e);
+              scheduler.schedule(MqttLink.this::subscribe, 5, TimeUnit.SECONDS);
+            }
+          });
+    } catch (MqttException e) {
+      LOG.error("Could not subscribe to {} ({}); trying again in 5 s", FILTER, e.toString());
+      scheduler.schedule(this::subscribe, 5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Override
+  public void connectionLost(Throwable cause) {
+    LOG.warn("Lost the connection to the broker {}: {}; reconnecting", url, cause.toString());
+  }
+
+  @Override
+  public void messageArrived(String topic, MqttMessage message) {
+    try {
+      inbox.accept(topic, message.getPayload());
+    } catch (RuntimeException e) {
+      // Throwing here would make Paho drop the connection.
+      LOG.error("Could not hand a message on {} to the hub: {}", topic, e.toString());
+    }
+  }
+
+  @Override
+  public void deliveryComplete(IMqttDeliveryToken token) {
+    // Permits are released by each publish's own listener.
+  }
+
+  /**
+   * Publishes each message with QoS 1. A message that cannot go out (no connection, or no permit
+   * within 10 s) is dropped with a log line: answers are asked for again by the device after its
+   * timeout, and heads of queues are announced again after every (re)connection.
+   */
+  void publish(List<Outbound> messages) {
+    for (Outbound m : messages) {
+      publish(m);
+    }
+  }
+
+  private void publish(Outbound m) {
+    if (!client.isConnected()) {
+      LOG.warn("Not connected to the broker; dropped the message for {}", m.topic());
+      return;
+    }
+    try {
+      if (!inflight.tryAcquire(PERMIT_WAIT_SECONDS, TimeUnit.SECONDS)) {
+        LOG.warn("The broker acknowledges nothing; dropped the message for {}", m.topic());
+        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    try {
+      client.publish(
+          m.topic(),
+          m.payload(),
+          1,
+          false,
+          null,
+          new IMqttActionListener() {
+            @Override
+            public void onSuccess(IMqttToken token) {
+              inflight.release();
+            }
+
+            @Override
+            public void onFailure(IMqttToken token, Throwable e) {
+              inflight.release();
+              LOG.warn("Publishing to {} failed: {}", m.topic(), e.toString());
+            }
+          });
+    } catch (MqttException | RuntimeException e) {
+      inflight.release();
+      LOG.warn("Publishing to {} failed: {}", m.topic(), e.toString());
+    }
+  }
+
+  void close() {
+    closed = true;
+    scheduler.shutdownNow();
+    try {
+      if (client.isConnected()) {
+        client.disconnect(1000).waitForCompletion(3000);
+      }
+    } catch (MqttException e) {
+      LOG.debug("Disconnecting from the broker: {}", e.toString());
+    }
+    try {
+      client.close(true);
+    } catch (MqttException e) {
+      LOG.debug("Closing the MQTT client: {}", e.toString());
+    }
+  }
+}
