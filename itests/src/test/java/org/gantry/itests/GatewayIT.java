@@ -14,10 +14,14 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import javax.inject.Inject;
+import org.gantry.api.operation.DeviceReason;
 import org.gantry.api.operation.JobOperation;
 import org.gantry.api.operation.OperationContext;
+import org.gantry.api.operation.OperationException;
 import org.gantry.api.operation.OperationResult;
 import org.gantry.itests.support.GatewayConfig;
 import org.gantry.itests.support.GatewayFramework;
@@ -214,6 +218,60 @@ public class GatewayIT {
       assertEquals(details.toString(), "MALFORMED_JSON", details.get("reasonCode"));
       assertTrue(details.toString(), details.getOrDefault("reason", "").length() > 10);
       assertEquals(List.of(ExecutionStatus.QUEUED, ExecutionStatus.REJECTED), done.history());
+    }
+  }
+
+  @Test
+  public void jobCanceledByTheServiceCancelsItsOperation() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch cancelled = new CountDownLatch(1);
+    JobOperation waiting =
+        new JobOperation() {
+          @Override
+          public OperationResult execute(OperationContext ctx) throws OperationException {
+            ctx.onCancel(cancelled::countDown);
+            running.countDown();
+            try {
+              // Bounded: a gateway that never cancels fails the test instead of hanging it.
+              cancelled.await(patience().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            return OperationResult.failed(
+                DeviceReason.OPERATION_FAILED, "stopped waiting", Map.of());
+          }
+        };
+    Hashtable<String, Object> props = new Hashtable<>();
+    props.put(JobOperation.TYPE, "itest-wait");
+    ServiceRegistration<JobOperation> registration =
+        context.registerService(JobOperation.class, waiting, props);
+    try {
+      jobs.queue(thing, "cancel-1", "{\"operation\":\"itest-wait\"}");
+      assertTrue(
+          "the operation did not start",
+          running.await(patience().toMillis(), TimeUnit.MILLISECONDS));
+
+      jobs.cancel(thing, "cancel-1");
+
+      assertTrue(
+          "the gateway did not cancel the operation:\n" + jobs.requestLog(thing),
+          cancelled.await(patience().toMillis(), TimeUnit.MILLISECONDS));
+      // The gateway goes on with the next job, and never reports the canceled one.
+      jobs.queue(thing, "after-cancel", "{\"operation\":\"diagnostics\"}");
+      jobs.awaitStatus(thing, "after-cancel", ExecutionStatus.SUCCEEDED, patience());
+      Execution canceled = jobs.execution(thing, "cancel-1").orElseThrow();
+      assertEquals(
+          List.of(ExecutionStatus.QUEUED, ExecutionStatus.IN_PROGRESS, ExecutionStatus.CANCELED),
+          canceled.history());
+      assertFalse(
+          jobs.requestLog(thing),
+          jobs.requests().stream()
+              .anyMatch(
+                  r ->
+                      r.isUpdate("cancel-1", null, "")
+                          && ((UpdateRequest) r.request()).status().isTerminal()));
+    } finally {
+      registration.unregister();
     }
   }
 
