@@ -142,7 +142,8 @@ final class MiniJobsService {
                           .findFirst())
               .orElse(null);
       if (e == null) {
-        answer(topic, new DescribeAccepted(null, now(), r.clientToken()));
+        // What the hub answers too: DescribeAccepted always carries an execution.
+        reject(topic, ErrorCode.RESOURCE_NOT_FOUND, r.clientToken(), null);
         return;
       }
     } else {
