@@ -16,6 +16,12 @@ import org.osgi.annotation.versioning.ConsumerType;
  * long steps and return promptly when cancelled. An implementation serving several things may be
  * called concurrently.
  *
+ * <p><b>Restarts (since 1.1).</b> If the gateway stops while an execution runs (a crash, a power
+ * loss, a reboot), the engine resumes the execution after the restart by calling {@link #execute}
+ * again with the same work folder and the checkpoints written so far ({@link
+ * OperationContext#checkpoint(String)}). An operation whose steps must not be repeated checkpoints
+ * them; one without checkpoints simply runs again.
+ *
  * @since 1.0
  */
 @ConsumerType

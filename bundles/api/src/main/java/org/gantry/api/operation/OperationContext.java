@@ -1,7 +1,9 @@
 package org.gantry.api.operation;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -63,6 +65,43 @@ public interface OperationContext {
    * @param details further key/value pairs to show, may be empty
    */
   void progress(String step, int percent, Map<String, String> details);
+
+  /**
+   * Restarts the step timer with a longer (or shorter) limit than this operation type's step
+   * timeout, for a step known to take long, for example flashing a large image. The gateway cancels
+   * the operation when the limit passes without another call or progress report; the service is
+   * told too (its step timer restarts with the limit rounded up to whole minutes). The execution's
+   * in-progress timeout, set by the job, still applies.
+   *
+   * @param limit from now, at least one second and at most 7 days
+   * @throws IllegalArgumentException for a limit outside that range
+   * @since 1.1
+   */
+  void extendStepTimeout(Duration limit);
+
+  /**
+   * Reads a checkpoint this execution wrote earlier, possibly before a restart of the gateway.
+   *
+   * @param key the checkpoint's name
+   * @return its value, or empty when none was written
+   * @since 1.1
+   */
+  Optional<String> checkpoint(String key);
+
+  /**
+   * Records a checkpoint durably: when this call returns the value is on disk, and if the gateway
+   * restarts while the execution runs, the engine resumes the execution with the same work folder
+   * and the operation's next {@link JobOperation#execute} call sees the value. Use it before and
+   * after side effects that must not be repeated or must be undone, for example {@code "downloaded"
+   * = "sha256:..."}. Each call costs a disk sync: checkpoint steps, not bytes.
+   *
+   * @param key the checkpoint's name, 1 to 128 characters
+   * @param value the value, at most 4,096 characters; {@code null} removes the checkpoint
+   * @throws IllegalArgumentException for a key or value outside those limits
+   * @throws java.io.UncheckedIOException when the checkpoint cannot be written
+   * @since 1.1
+   */
+  void checkpoint(String key, String value);
 
   /**
    * Whether the execution has been cancelled: the service canceled or removed it, its step timed

@@ -6,15 +6,26 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 /** Configuration of the engine, PID {@code org.gantry.engine}. */
 @ObjectClassDefinition(
     name = "Gantry engine",
-    description = "The AWS IoT Jobs device side of one thing: which thing, where its data lives.")
+    description = "The AWS IoT Jobs device side: which things, where their data lives, timeouts.")
 @interface EngineConfig {
 
-  @AttributeDefinition(
-      description = "The AWS IoT thing this gateway serves (1-128 of [a-zA-Z0-9:_-]).")
+  @AttributeDefinition(description = "The AWS IoT thing this gateway is (1-128 of [a-zA-Z0-9:_-]).")
   String thing_name();
 
-  @AttributeDefinition(description = "Folder for the engine's data (work folders of executions).")
+  @AttributeDefinition(
+      description =
+          "Further things this gateway serves, for example downstream devices: one execution at a"
+              + " time per thing, things in parallel.",
+      required = false)
+  String[] things() default {};
+
+  @AttributeDefinition(
+      description = "Folder for the engine's data: the journal and the executions' work folders.")
   String data_dir();
+
+  @AttributeDefinition(
+      description = "How many operations may run at once, across all things (1-256).")
+  int workers() default 4;
 
   @AttributeDefinition(
       description =
@@ -23,9 +34,22 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
   @AttributeDefinition(
       description =
-          "Step timeout sent with IN_PROGRESS, in minutes (1-10080); an operation still running then"
-              + " is cancelled and the execution reported FAILED.")
+          "Step timeout in minutes (1-10080) of operation types not listed in step.timeouts: sent"
+              + " with IN_PROGRESS and every progress report, and enforced on the gateway.")
   int step_timeout_minutes() default 60;
+
+  @AttributeDefinition(
+      description =
+          "Step timeouts of particular operation types, as TYPE=MINUTES, for example"
+              + " firmware-update=120.",
+      required = false)
+  String[] step_timeouts() default {};
+
+  @AttributeDefinition(
+      description =
+          "Least time between two progress reports of one execution, in milliseconds; reports that"
+              + " come faster are coalesced (the newest is sent).")
+  int progress_interval_millis() default 1000;
 
   @AttributeDefinition(
       description =

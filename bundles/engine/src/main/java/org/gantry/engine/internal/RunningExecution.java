@@ -1,11 +1,13 @@
 package org.gantry.engine.internal;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
+import java.util.Objects;
+import java.util.Optional;
 import org.gantry.api.operation.JobParameters;
 import org.gantry.api.operation.OperationContext;
 import org.gantry.api.operation.ReasonCode;
@@ -13,13 +15,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One execution while it runs: its identity, the version the service last confirmed, and its
- * cancellation. Also the {@link OperationContext} handed to each step's operation (one instance per
- * step, sharing this state).
+ * One execution while the gateway works on it: its identity, the version the service last
+ * confirmed, its journal entry (with the checkpoints), the step deadline, and its cancellation.
+ * Also makes the {@link OperationContext} handed to each step's operation.
  */
 final class RunningExecution {
 
   private static final Logger LOG = LoggerFactory.getLogger(RunningExecution.class);
+  private static final int MAX_CHECKPOINT_KEY = 128;
+  private static final int MAX_CHECKPOINT_VALUE = 4096;
+  private static final Duration MIN_EXTENSION = Duration.ofSeconds(1);
+  private static final Duration MAX_EXTENSION = Duration.ofDays(7);
 
   /** Why an execution was cancelled. */
   enum CancelCause {
@@ -29,13 +35,23 @@ final class RunningExecution {
     GATEWAY
   }
 
+  /** Where progress and step-timer changes go (the engine's rate-limited reporter). */
+  interface ProgressSink {
+    void progress(Map<String, String> details, Duration stepTimeout);
+  }
+
   private final String thingName;
   private final String jobId;
   private final long executionNumber;
   private final Path workDir;
-  private final Consumer<Map<String, String>> progressSink;
+  private final Journal journal;
   private final List<Runnable> cancelActions = new ArrayList<>();
+  private ProgressSink progressSink = (d, t) -> {};
+  private Journal.Entry entry;
   private long version;
+  private long deadlineNanos = Long.MAX_VALUE;
+  private Duration stepTimeout = Duration.ofHours(1);
+  private Map<String, String> lastProgress = Map.of();
   private CancelCause cancelCause;
   private ReasonCode cancelReason;
   private String cancelMessage;
@@ -46,13 +62,15 @@ final class RunningExecution {
       long executionNumber,
       long version,
       Path workDir,
-      Consumer<Map<String, String>> progressSink) {
+      Journal journal,
+      Journal.Entry entry) {
     this.thingName = thingName;
     this.jobId = jobId;
     this.executionNumber = executionNumber;
     this.version = version;
     this.workDir = workDir;
-    this.progressSink = progressSink;
+    this.journal = journal;
+    this.entry = entry;
   }
 
   String thingName() {
@@ -71,12 +89,41 @@ final class RunningExecution {
     return workDir;
   }
 
+  synchronized void progressSink(ProgressSink sink) {
+    this.progressSink = sink;
+  }
+
   synchronized long version() {
     return version;
   }
 
   synchronized void version(long v) {
     version = v;
+  }
+
+  synchronized Journal.Entry entry() {
+    return entry;
+  }
+
+  /** Records the entry durably, then remembers it. */
+  synchronized void commit(Journal.Entry e) {
+    journal.write(e);
+    entry = e;
+  }
+
+  /** Starts a step: its type's step timeout applies from now on. */
+  synchronized void startStep(Duration timeout) {
+    stepTimeout = timeout;
+    deadlineNanos = System.nanoTime() + timeout.toNanos();
+  }
+
+  /** Nanoseconds left before the step deadline (negative once passed). */
+  synchronized long nanosLeft() {
+    return deadlineNanos - System.nanoTime();
+  }
+
+  synchronized Duration stepTimeout() {
+    return stepTimeout;
   }
 
   /** Cancels once; later calls are ignored. Runs the operation's cancel actions. */
@@ -131,6 +178,60 @@ final class RunningExecution {
     }
   }
 
+  private void progress(Map<String, String> details) {
+    ProgressSink sink;
+    Duration timeout;
+    synchronized (this) {
+      // Progress shows the operation is alive: the step timer starts again.
+      deadlineNanos = System.nanoTime() + stepTimeout.toNanos();
+      lastProgress = details;
+      sink = progressSink;
+      timeout = stepTimeout;
+    }
+    sink.progress(details, timeout);
+  }
+
+  private void extend(Duration limit) {
+    Objects.requireNonNull(limit, "limit");
+    if (limit.compareTo(MIN_EXTENSION) < 0 || limit.compareTo(MAX_EXTENSION) > 0) {
+      throw new IllegalArgumentException("a step timeout must be 1 s to 7 days, got " + limit);
+    }
+    ProgressSink sink;
+    Map<String, String> details;
+    synchronized (this) {
+      stepTimeout = limit;
+      deadlineNanos = System.nanoTime() + limit.toNanos();
+      sink = progressSink;
+      details = lastProgress;
+    }
+    sink.progress(details, limit);
+  }
+
+  private Optional<String> checkpoint(String key) {
+    synchronized (this) {
+      return Optional.ofNullable(entry.checkpoints().get(key));
+    }
+  }
+
+  private void checkpoint(String key, String value) {
+    Objects.requireNonNull(key, "key");
+    if (key.isEmpty() || key.length() > MAX_CHECKPOINT_KEY) {
+      throw new IllegalArgumentException("a checkpoint key has 1 to 128 characters");
+    }
+    if (value != null && value.length() > MAX_CHECKPOINT_VALUE) {
+      throw new IllegalArgumentException("a checkpoint value has at most 4096 characters");
+    }
+    synchronized (this) {
+      Map<String, String> c = new LinkedHashMap<>(entry.checkpoints());
+      if (value == null) {
+        c.remove(key);
+      } else {
+        c.put(key, value);
+      }
+      commit(entry.withCheckpoints(c));
+    }
+  }
+
   /** The context for one step of this execution. */
   OperationContext contextFor(JobParameters parameters) {
     return new OperationContext() {
@@ -172,7 +273,22 @@ final class RunningExecution {
         }
         all.put("step", step == null ? "-" : step);
         all.put("percent", Integer.toString(Math.max(0, Math.min(100, percent))));
-        progressSink.accept(all);
+        RunningExecution.this.progress(all);
+      }
+
+      @Override
+      public void extendStepTimeout(Duration limit) {
+        RunningExecution.this.extend(limit);
+      }
+
+      @Override
+      public Optional<String> checkpoint(String key) {
+        return RunningExecution.this.checkpoint(key);
+      }
+
+      @Override
+      public void checkpoint(String key, String value) {
+        RunningExecution.this.checkpoint(key, value);
       }
 
       @Override

@@ -1,21 +1,23 @@
 package org.gantry.engine.internal;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -54,10 +56,11 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * The AWS IoT Jobs device side for one thing. One runner thread takes the head of the queue, has
- * the document parsed and validated, reports REJECTED or goes IN_PROGRESS, runs the operations on a
- * thread of their own under the step timeout, and reports the terminal status. See the package's
- * README for the workflow.
+ * The AWS IoT Jobs device side for one thing. One runner thread first settles what the journal
+ * holds open (reconciling each entry with the service), then takes the head of the queue, has the
+ * document parsed and validated, reports REJECTED or goes IN_PROGRESS, runs the operations on the
+ * shared worker pool under the step timeout, and reports the terminal status. Every state change is
+ * in the journal before it is acted on. See the bundle's README for the workflow.
  */
 final class ThingEngine implements ConnectionListener {
 
@@ -65,14 +68,30 @@ final class ThingEngine implements ConnectionListener {
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
   private static final Duration CANCEL_GRACE = Duration.ofSeconds(10);
   private static final int MAX_UPDATE_ATTEMPTS = 5;
+  private static final int MAX_REQUEST_ATTEMPTS = 6;
+  private static final int FINISHED_MEMORY = 1024;
 
   /** Tunables, from the component's configuration. */
   record Settings(
-      Duration requestTimeout, Duration stepTimeout, Duration pollInterval, Duration minBackoff) {
+      Duration requestTimeout,
+      Duration stepTimeout,
+      Map<String, Duration> stepTimeouts,
+      Duration pollInterval,
+      Duration minBackoff,
+      Duration progressInterval) {
 
-    /** The step timeout as the service takes it: whole minutes, at least 1. */
-    long stepTimeoutMinutes() {
-      return Math.max(1, (stepTimeout.toSeconds() + 59) / 60);
+    Settings {
+      stepTimeouts = Map.copyOf(stepTimeouts);
+    }
+
+    /** The step timeout of an operation type. */
+    Duration stepTimeoutFor(String operation) {
+      return stepTimeouts.getOrDefault(operation, stepTimeout);
+    }
+
+    /** A step timeout as the service takes it: whole minutes, at least 1, at most 10080. */
+    static long minutes(Duration d) {
+      return Math.min(10080, Math.max(1, (d.toSeconds() + 59) / 60));
     }
   }
 
@@ -86,19 +105,39 @@ final class ThingEngine implements ConnectionListener {
     REFUSED
   }
 
+  /** A request that went unanswered through every retry; the runner starts over later. */
+  static final class RequestFailedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    RequestFailedException(String message) {
+      super(message);
+    }
+  }
+
   private final String thingName;
   private final Path workRoot;
+  private final Journal journal;
   private final MqttTransport transport;
   private final JobDocumentParser parser;
   private final OperationRegistry operations;
+  private final ExecutorService workers;
   private final Settings settings;
   private final JobsClient client;
   private final ExecutorService runner;
-  private final ExecutorService operationThreads;
   private final ScheduledExecutorService scheduler;
   private final Object wakeLock = new Object();
   private final Object connectionLock = new Object();
-  private final Set<String> finished = new HashSet<>();
+  private final Map<String, Journal.Entry> open = new LinkedHashMap<>();
+  private final Set<String> finished =
+      java.util.Collections.newSetFromMap(
+          new LinkedHashMap<>() {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+              return size() > FINISHED_MEMORY;
+            }
+          });
   private volatile boolean running = true;
   private volatile RunningExecution current;
   private volatile OperationRegistry.Entry currentEntry;
@@ -110,16 +149,20 @@ final class ThingEngine implements ConnectionListener {
       MqttTransport transport,
       JobDocumentParser parser,
       OperationRegistry operations,
-      Settings settings) {
+      ExecutorService workers,
+      Settings settings)
+      throws IOException {
     this.thingName = thingName;
     this.workRoot = dataDir.resolve("work").resolve(thingName);
+    this.journal = new Journal(dataDir.resolve("journal").resolve(thingName));
     this.transport = transport;
     this.parser = parser;
     this.operations = operations;
+    this.workers = workers;
     this.settings = settings;
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(named("gantry-engine-timer"));
+    this.scheduler =
+        Executors.newSingleThreadScheduledExecutor(named("gantry-engine-timer-" + thingName));
     this.runner = Executors.newSingleThreadExecutor(named("gantry-engine-" + thingName));
-    this.operationThreads = Executors.newCachedThreadPool(named("gantry-operation-" + thingName));
     this.client =
         new JobsClient(
             new JobsTopics(thingName),
@@ -129,6 +172,10 @@ final class ThingEngine implements ConnectionListener {
             settings.requestTimeout(),
             this::onNotifyNext);
     operations.onRemoval(this::onOperationRemoved);
+  }
+
+  String thingName() {
+    return thingName;
   }
 
   void start() {
@@ -141,11 +188,10 @@ final class ThingEngine implements ConnectionListener {
     transport.removeConnectionListener(this);
     RunningExecution ex = current;
     if (ex != null) {
-      ex.cancel(CancelCause.GATEWAY, DeviceReason.INTERRUPTED, "the gateway is stopping");
+      ex.cancel(CancelCause.GATEWAY, DeviceReason.INTERRUPTED, "The gateway is stopping.");
     }
     wake();
     runner.shutdownNow();
-    operationThreads.shutdownNow();
     scheduler.shutdownNow();
     client.close();
     try {
@@ -196,13 +242,27 @@ final class ThingEngine implements ConnectionListener {
   private void loop() {
     MDC.put("thingName", thingName);
     Duration backoff = settings.minBackoff();
+    try {
+      for (Journal.Entry e : journal.open()) {
+        open.put(e.key(), e);
+      }
+      if (!open.isEmpty()) {
+        LOG.info(
+            "The journal of {} holds {} open execution(s): reconciling", thingName, open.size());
+      }
+    } catch (UncheckedIOException e) {
+      LOG.error("Cannot read the journal of {}; the engine does not start", thingName, e);
+      return;
+    }
     while (running) {
       try {
         awaitSubscribed();
         synchronized (wakeLock) {
           wakeRequested = false;
         }
-        if (!takeNext()) {
+        if (!open.isEmpty()) {
+          reconcile();
+        } else if (!takeNext()) {
           awaitWake(settings.pollInterval());
         }
         backoff = settings.minBackoff();
@@ -213,8 +273,12 @@ final class ThingEngine implements ConnectionListener {
         if (!running) {
           break;
         }
-        LOG.error(
-            "The engine of {} failed; trying again in {} ms", thingName, backoff.toMillis(), e);
+        if (e instanceof RequestFailedException) {
+          LOG.warn("{}; trying again in {} ms", e.getMessage(), backoff.toMillis());
+        } else {
+          LOG.error(
+              "The engine of {} failed; trying again in {} ms", thingName, backoff.toMillis(), e);
+        }
         try {
           sleep(jitter(backoff));
         } catch (InterruptedException ie) {
@@ -249,6 +313,58 @@ final class ThingEngine implements ConnectionListener {
     }
   }
 
+  /**
+   * Settles every execution the journal holds open, oldest first, before any new work: one the
+   * service finished is closed here; one still IN_PROGRESS resumes; a decided terminal status is
+   * reported (the journal is the durable outbox).
+   */
+  private void reconcile() throws InterruptedException {
+    for (Journal.Entry e : List.copyOf(open.values())) {
+      if (!running) {
+        return;
+      }
+      MDC.put("jobId", e.jobId());
+      try {
+        reconcile(e);
+      } finally {
+        MDC.remove("jobId");
+      }
+    }
+  }
+
+  private void reconcile(Journal.Entry e) throws InterruptedException {
+    Reply<DescribeAccepted> d =
+        call(() -> client.describe(e.jobId(), e.executionNumber(), false), "describe " + e.jobId());
+    if (d == null) {
+      return;
+    }
+    if (isOver(d)) {
+      LOG.info(
+          "Job {} is over at the service ({}); closing it on the gateway",
+          e.jobId(),
+          d.isAccepted() ? d.accepted().execution().status() : d.rejected().code().wireName());
+      close(e);
+      return;
+    }
+    JobExecution ex = d.accepted().execution();
+    switch (e.phase()) {
+      case REPORTING -> {
+        LOG.info("Job {}: sending its {} report again", e.jobId(), e.terminalStatus());
+        RunningExecution run = track(e, ex.versionNumber());
+        report(run, e, ExecutionStatus.valueOf(e.terminalStatus()), e.terminalDetails());
+      }
+      case STARTING, RUNNING -> {
+        if (ex.status() == ExecutionStatus.IN_PROGRESS) {
+          resume(e, ex);
+        } else {
+          // IN_PROGRESS never reached the service: the job is simply taken again from the queue.
+          LOG.info("Job {} never went IN_PROGRESS; it is taken again from the queue", e.jobId());
+          close(e);
+        }
+      }
+    }
+  }
+
   /** Takes the head of the queue, if any, through to its terminal status; false when idle. */
   private boolean takeNext() throws InterruptedException {
     Reply<DescribeAccepted> head =
@@ -269,13 +385,14 @@ final class ThingEngine implements ConnectionListener {
     MDC.put("jobId", ex.jobId());
     try {
       String key = ex.jobId() + "#" + ex.executionNumber();
-      if (finished.contains(key) && ex.status() == ExecutionStatus.QUEUED) {
-        // The service offers an execution this gateway already ended: never run it twice.
-        LOG.error(
-            "Execution {} of job {} was already reported terminal but the service offers it"
-                + " again; not running it twice",
+      if (finished.contains(key)) {
+        // A redelivered notification or a stale answer: this gateway already ended the execution.
+        LOG.warn(
+            "Execution {} of job {} was already reported terminal but the service offers it as"
+                + " {}; not running it twice",
             ex.executionNumber(),
-            ex.jobId());
+            ex.jobId(),
+            ex.status());
         return false;
       }
       switch (ex.status()) {
@@ -286,7 +403,6 @@ final class ThingEngine implements ConnectionListener {
           return false;
         }
       }
-      finished.add(key);
       return true;
     } finally {
       MDC.remove("jobId");
@@ -294,81 +410,136 @@ final class ThingEngine implements ConnectionListener {
   }
 
   /**
-   * An execution that is IN_PROGRESS when the gateway takes it was started before a restart; its
-   * operation's outcome is unknown, so it is reported FAILED (which the service may retry).
+   * An execution that is IN_PROGRESS when the gateway takes it, with nothing in the journal, was
+   * started by a gateway that lost its data folder: its outcome is unknown, so it is reported
+   * FAILED (which the service may retry).
    */
   private void interrupted(JobExecution ex) throws InterruptedException {
     LOG.warn(
-        "Job {} was already IN_PROGRESS when the gateway started: the gateway restarted while it"
-            + " ran; reporting FAILED",
+        "Job {} is IN_PROGRESS at the service but unknown to this gateway's journal; reporting"
+            + " FAILED",
         ex.jobId());
-    RunningExecution run = track(ex, null);
-    report(
-        run,
+    refuse(
+        ex,
         ExecutionStatus.FAILED,
-        failureDetails(
-            DeviceReason.INTERRUPTED,
-            "The gateway restarted while this execution was in progress; its outcome is unknown.",
-            Map.of()));
+        DeviceReason.INTERRUPTED,
+        "The gateway lost track of this execution while it was in progress; its outcome is"
+            + " unknown.");
   }
 
   private void run(JobExecution ex) throws InterruptedException {
     LOG.info("Job {} (execution {}) is next", ex.jobId(), ex.executionNumber());
     List<Planned> plan;
     try {
-      plan = plan(ex);
+      plan = plan(ex.jobId(), ex.jobDocument(), true);
     } catch (Refusal r) {
       LOG.warn("Job {} {}: {} {}", ex.jobId(), r.status, r.reason.name(), r.getMessage());
-      RunningExecution run = track(ex, null);
-      report(run, r.status, failureDetails(r.reason, r.getMessage(), Map.of()));
+      refuse(ex, r.status, r.reason, r.getMessage());
       return;
     }
-    Path workDir = workRoot.resolve(ex.jobId() + "-" + ex.executionNumber());
-    ProgressReporter progress = new ProgressReporter();
-    RunningExecution run = track(ex, workDir, progress);
-    progress.attach(run);
+    Journal.Entry entry =
+        journal.create(ex.jobId(), ex.executionNumber(), ex.versionNumber(), ex.jobDocument());
+    journal.write(entry);
+    open.put(entry.key(), entry);
+    RunningExecution run = track(entry, ex.versionNumber());
+    Duration firstTimeout = settings.stepTimeoutFor(plan.get(0).step().operation());
     Outcome started =
         update(
             run,
             ExecutionStatus.IN_PROGRESS,
             Map.of("step", "starting"),
-            settings.stepTimeoutMinutes());
+            Settings.minutes(firstTimeout));
     if (started != Outcome.APPLIED) {
       LOG.info("Job {} was not started: it is over for this gateway ({})", ex.jobId(), started);
+      close(entry);
       return;
     }
+    run.commit(entry.withPhase(Journal.Phase.RUNNING, run.version()));
     LOG.info("Job {} IN_PROGRESS", ex.jobId());
+    executeAndReport(run, plan);
+  }
+
+  /** Resumes an execution the journal shows running, after a restart of the gateway. */
+  private void resume(Journal.Entry e, JobExecution ex) throws InterruptedException {
+    LOG.info(
+        "Job {} was running when the gateway stopped; resuming it ({} checkpoint(s))",
+        e.jobId(),
+        e.checkpoints().size());
+    RunningExecution run = track(e, ex.versionNumber());
+    List<Planned> plan;
+    try {
+      plan = plan(e.jobId(), e.document(), false);
+    } catch (Refusal r) {
+      // The operation was uninstalled while the gateway was down, for example.
+      Map<String, String> details = failureDetails(r.reason, r.getMessage(), Map.of());
+      ExecutionStatus status =
+          r.status == ExecutionStatus.REJECTED ? ExecutionStatus.FAILED : r.status;
+      Journal.Entry reporting = e.reporting(status.name(), details, run.version());
+      run.commit(reporting);
+      report(run, reporting, status, details);
+      return;
+    }
+    run.commit(e.withPhase(Journal.Phase.RUNNING, run.version()));
+    executeAndReport(run, plan);
+  }
+
+  /** Reports a refusal: journal first (the durable outbox), then the update. */
+  private void refuse(JobExecution ex, ExecutionStatus status, ReasonCode reason, String message)
+      throws InterruptedException {
+    Map<String, String> details = failureDetails(reason, message, Map.of());
+    Journal.Entry entry =
+        journal
+            .create(ex.jobId(), ex.executionNumber(), ex.versionNumber(), null)
+            .reporting(status.name(), details, ex.versionNumber());
+    journal.write(entry);
+    open.put(entry.key(), entry);
+    report(track(entry, ex.versionNumber()), entry, status, details);
+  }
+
+  private void executeAndReport(RunningExecution run, List<Planned> plan)
+      throws InterruptedException {
+    ProgressReporter progress = new ProgressReporter(run);
+    run.progressSink(progress::offer);
     current = run;
     OperationResult result;
     try {
-      Files.createDirectories(workDir);
+      Files.createDirectories(run.workDir());
       result = execute(run, plan);
     } catch (IOException e) {
       result =
           OperationResult.failed(
               DeviceReason.OPERATION_ERROR,
-              "Could not create the execution's work folder " + workDir + ": " + e.getMessage(),
+              "Could not create the execution's work folder "
+                  + run.workDir()
+                  + ": "
+                  + e.getMessage(),
               Map.of());
     } finally {
       current = null;
       currentEntry = null;
     }
     progress.close();
+    if (!running) {
+      // Stopping: the journal still says RUNNING, so the execution resumes at the next start.
+      return;
+    }
     if (run.cancelCause() == CancelCause.SERVICE) {
       LOG.info(
-          "Job {} was canceled or removed by the service; nothing more is reported", ex.jobId());
-    } else {
-      ExecutionStatus status = toStatus(result.status());
-      Map<String, String> details =
-          result.status() == OperationResult.Status.SUCCEEDED
-              ? result.details()
-              : failureDetails(
-                  result.reason().orElse(DeviceReason.OPERATION_FAILED),
-                  result.message().orElse("The operation failed."),
-                  result.details());
-      report(run, status, details);
+          "Job {} was canceled or removed by the service; nothing more is reported", run.jobId());
+      close(run.entry());
+      return;
     }
-    deleteQuietly(workDir);
+    ExecutionStatus status = toStatus(result.status());
+    Map<String, String> details =
+        result.status() == OperationResult.Status.SUCCEEDED
+            ? result.details()
+            : failureDetails(
+                result.reason().orElse(DeviceReason.OPERATION_FAILED),
+                result.message().orElse("The operation failed."),
+                result.details());
+    Journal.Entry reporting = run.entry().reporting(status.name(), details, run.version());
+    run.commit(reporting);
+    report(run, reporting, status, details);
   }
 
   /** One step, with the operation that will run it. */
@@ -387,9 +558,9 @@ final class ThingEngine implements ConnectionListener {
     }
   }
 
-  /** Parses and validates the document, and finds an installed operation for every step. */
-  private List<Planned> plan(JobExecution ex) throws Refusal {
-    if (ex.jobDocument() == null) {
+  /** Parses the document and finds an installed operation for every step; validates if asked. */
+  private List<Planned> plan(String jobId, String json, boolean validate) throws Refusal {
+    if (json == null) {
       throw new Refusal(
           ExecutionStatus.REJECTED,
           DocumentReason.MALFORMED_JSON,
@@ -397,12 +568,12 @@ final class ThingEngine implements ConnectionListener {
     }
     JobDocument document;
     try {
-      document = parser.parse(ex.jobDocument());
+      document = parser.parse(json);
     } catch (JobDocumentException e) {
       throw new Refusal(ExecutionStatus.REJECTED, e.reason(), e.getMessage());
     } catch (RuntimeException e) {
       // A parser fault is the gateway's, not the document's: FAILED, which the service may retry.
-      LOG.error("The job document parser failed on job {}", ex.jobId(), e);
+      LOG.error("The job document parser failed on job {}", jobId, e);
       throw new Refusal(
           ExecutionStatus.FAILED,
           DeviceReason.OPERATION_ERROR,
@@ -423,37 +594,42 @@ final class ThingEngine implements ConnectionListener {
                           "No installed bundle provides the operation '"
                               + step.operation()
                               + "'."));
-      JobOperation op = entry.objects().getService();
-      if (op == null) {
-        throw new Refusal(
-            ExecutionStatus.REJECTED,
-            DocumentReason.OPERATION_NOT_INSTALLED,
-            "The operation '" + step.operation() + "' is being uninstalled.");
-      }
-      try {
-        op.validate(step.parameters());
-      } catch (OperationException e) {
-        throw new Refusal(
-            e.rejected() ? ExecutionStatus.REJECTED : ExecutionStatus.FAILED,
-            e.reason(),
-            (document.steps().size() > 1 ? "Step " + index + ": " : "") + e.getMessage());
-      } catch (RuntimeException e) {
-        LOG.error("The operation '{}' failed while validating its parameters", step.operation(), e);
-        throw new Refusal(
-            ExecutionStatus.FAILED,
-            DeviceReason.OPERATION_ERROR,
-            "The operation '" + step.operation() + "' failed to validate its parameters: " + e);
-      } finally {
-        entry.objects().ungetService(op);
+      if (validate) {
+        validate(step, entry, document.steps().size() > 1 ? "Step " + index + ": " : "");
       }
       plan.add(new Planned(step, entry));
     }
     return plan;
   }
 
-  /**
-   * Runs the steps in order under the step timeout; the first step that does not succeed ends it.
-   */
+  private static void validate(JobStep step, OperationRegistry.Entry entry, String prefix)
+      throws Refusal {
+    JobOperation op = entry.objects().getService();
+    if (op == null) {
+      throw new Refusal(
+          ExecutionStatus.REJECTED,
+          DocumentReason.OPERATION_NOT_INSTALLED,
+          "The operation '" + step.operation() + "' is being uninstalled.");
+    }
+    try {
+      op.validate(step.parameters());
+    } catch (OperationException e) {
+      throw new Refusal(
+          e.rejected() ? ExecutionStatus.REJECTED : ExecutionStatus.FAILED,
+          e.reason(),
+          prefix + e.getMessage());
+    } catch (RuntimeException e) {
+      LOG.error("The operation '{}' failed while validating its parameters", step.operation(), e);
+      throw new Refusal(
+          ExecutionStatus.FAILED,
+          DeviceReason.OPERATION_ERROR,
+          "The operation '" + step.operation() + "' failed to validate its parameters: " + e);
+    } finally {
+      entry.objects().ungetService(op);
+    }
+  }
+
+  /** Runs the steps in order; the first step that does not succeed ends it. */
   private OperationResult execute(RunningExecution run, List<Planned> plan)
       throws InterruptedException {
     Map<String, String> details = new LinkedHashMap<>();
@@ -473,6 +649,10 @@ final class ThingEngine implements ConnectionListener {
     return OperationResult.succeeded(details);
   }
 
+  /**
+   * Runs one step on the worker pool. The step timer starts when the operation starts (not while it
+   * waits for a worker) and restarts with every progress report or extension.
+   */
   private OperationResult executeStep(RunningExecution run, Planned p) throws InterruptedException {
     if (!operations.contains(p.entry())) {
       return OperationResult.failed(
@@ -482,37 +662,47 @@ final class ThingEngine implements ConnectionListener {
     }
     currentEntry = p.entry();
     Map<String, String> mdc = MDC.getCopyOfContextMap();
-    Future<OperationResult> future =
-        operationThreads.submit(
-            () -> {
-              if (mdc != null) {
-                MDC.setContextMap(mdc);
-              }
-              try {
-                return invoke(run, p);
-              } finally {
-                MDC.clear();
-              }
-            });
-    Duration stepTimeout = settings.stepTimeout();
+    CountDownLatch started = new CountDownLatch(1);
+    Future<OperationResult> future;
     try {
-      OperationResult r = future.get(stepTimeout.toMillis(), TimeUnit.MILLISECONDS);
-      return run.cancelled() && run.cancelCause() == CancelCause.GATEWAY ? cancelledResult(run) : r;
-    } catch (TimeoutException e) {
-      LOG.warn(
-          "The operation '{}' did not finish within its step timeout of {} s; cancelling it",
-          p.step().operation(),
-          stepTimeout.toSeconds());
-      run.cancel(
-          CancelCause.GATEWAY,
-          DeviceReason.STEP_TIMEOUT,
-          "The operation '"
-              + p.step().operation()
-              + "' did not finish within its step timeout of "
-              + stepTimeout.toSeconds()
-              + " seconds.");
-      awaitQuietly(future);
-      return cancelledResult(run);
+      future =
+          workers.submit(
+              () -> {
+                if (mdc != null) {
+                  MDC.setContextMap(mdc);
+                }
+                run.startStep(settings.stepTimeoutFor(p.step().operation()));
+                started.countDown();
+                try {
+                  return invoke(run, p);
+                } finally {
+                  MDC.clear();
+                }
+              });
+    } catch (RejectedExecutionException e) {
+      throw new IllegalStateException("the worker pool is shut down", e);
+    }
+    try {
+      while (!started.await(100, TimeUnit.MILLISECONDS)) {
+        if (run.cancelled()) {
+          future.cancel(false);
+          return cancelledResult(run);
+        }
+      }
+      while (true) {
+        long left = run.nanosLeft();
+        if (left <= 0) {
+          return stepTimedOut(run, p, future);
+        }
+        try {
+          OperationResult r = future.get(left, TimeUnit.NANOSECONDS);
+          return run.cancelled() && run.cancelCause() == CancelCause.GATEWAY
+              ? cancelledResult(run)
+              : r;
+        } catch (TimeoutException e) {
+          // The deadline may have moved (progress or an extension): look again.
+        }
+      }
     } catch (ExecutionException e) {
       // invoke() catches everything the operation throws; this is an engine fault.
       return OperationResult.failed(
@@ -524,24 +714,43 @@ final class ThingEngine implements ConnectionListener {
     }
   }
 
+  private OperationResult stepTimedOut(
+      RunningExecution run, Planned p, Future<OperationResult> future) throws InterruptedException {
+    Duration limit = run.stepTimeout();
+    LOG.warn(
+        "The operation '{}' made no progress within its step timeout of {} s; cancelling it",
+        p.step().operation(),
+        limit.toSeconds());
+    run.cancel(
+        CancelCause.GATEWAY,
+        DeviceReason.STEP_TIMEOUT,
+        "The operation '"
+            + p.step().operation()
+            + "' made no progress within its step timeout of "
+            + limit.toSeconds()
+            + " seconds.");
+    awaitQuietly(future);
+    return cancelledResult(run);
+  }
+
   private static OperationResult cancelledResult(RunningExecution run) {
     return OperationResult.failed(run.cancelReason(), run.cancelMessage(), Map.of());
   }
 
-  private void awaitQuietly(Future<?> future) throws InterruptedException {
+  private static void awaitQuietly(Future<?> future) throws InterruptedException {
     try {
       future.get(CANCEL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       // the cancelled operation's own failure is of no interest any more
     } catch (TimeoutException e) {
       LOG.error(
-          "The cancelled operation did not return within {} s; its thread is abandoned",
+          "The cancelled operation did not return within {} s; interrupting its thread",
           CANCEL_GRACE.toSeconds());
       future.cancel(true);
     }
   }
 
-  private OperationResult invoke(RunningExecution run, Planned p) {
+  private static OperationResult invoke(RunningExecution run, Planned p) {
     JobOperation op = p.entry().objects().getService();
     if (op == null) {
       return OperationResult.failed(
@@ -614,10 +823,7 @@ final class ThingEngine implements ConnectionListener {
             .describe(run.jobId(), run.executionNumber(), false)
             .whenComplete(
                 (reply, e) -> {
-                  if (e != null || reply == null) {
-                    return;
-                  }
-                  if (isOver(reply)) {
+                  if (e == null && reply != null && isOver(reply)) {
                     withMdc(
                         run,
                         () ->
@@ -626,7 +832,7 @@ final class ThingEngine implements ConnectionListener {
                                     + " operation",
                                 run.jobId()));
                     run.cancel(
-                        CancelCause.SERVICE, DeviceReason.INTERRUPTED, "canceled by the service");
+                        CancelCause.SERVICE, DeviceReason.INTERRUPTED, "Canceled by the service.");
                   }
                 });
   }
@@ -642,40 +848,54 @@ final class ThingEngine implements ConnectionListener {
 
   // ---------------------------------------------------------------- reporting
 
-  private RunningExecution track(JobExecution ex, Path workDir) {
-    return track(ex, workDir, null);
-  }
-
-  private RunningExecution track(JobExecution ex, Path workDir, ProgressReporter progress) {
+  private RunningExecution track(Journal.Entry e, long version) {
     return new RunningExecution(
         thingName,
-        ex.jobId(),
-        ex.executionNumber(),
-        ex.versionNumber(),
-        workDir,
-        progress == null ? d -> {} : progress::offer);
+        e.jobId(),
+        e.executionNumber(),
+        version,
+        workRoot.resolve(e.jobId() + "-" + e.executionNumber()),
+        journal,
+        e);
   }
 
-  private void report(RunningExecution run, ExecutionStatus status, Map<String, String> details)
+  /** Sends the terminal status the journal holds; closes the entry once the service has it. */
+  private void report(
+      RunningExecution run,
+      Journal.Entry entry,
+      ExecutionStatus status,
+      Map<String, String> details)
       throws InterruptedException {
     Outcome o = update(run, status, details, null);
+    if (o == null) {
+      return; // stopping: the entry stays, and is reported at the next start
+    }
     switch (o) {
       case APPLIED -> LOG.info("Job {} reported {}", run.jobId(), status);
       case GONE ->
-          LOG.info("Job {} was already over on the service; {} not reported", run.jobId(), status);
+          LOG.info("Job {} was already over at the service; {} not reported", run.jobId(), status);
       case REFUSED -> LOG.error("The service refused the {} report of job {}", status, run.jobId());
     }
+    close(entry);
+  }
+
+  /** The execution is over for this gateway: forget its journal entry and its work folder. */
+  private void close(Journal.Entry e) {
+    journal.remove(e.jobId(), e.executionNumber());
+    open.remove(e.key());
+    finished.add(e.key());
+    deleteQuietly(workRoot.resolve(e.jobId() + "-" + e.executionNumber()));
   }
 
   /**
    * Sends one status update with the expected version, reconciling a VersionMismatch with a
-   * describe of the execution, never by blind retry.
+   * describe of the execution, never by blind retry. Returns null when the engine is stopping.
    */
   private Outcome update(
       RunningExecution run, ExecutionStatus status, Map<String, String> details, Long stepTimeout)
       throws InterruptedException {
     Map<String, String> safe = Limits.sanitizeStatusDetails(details);
-    for (int attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS && running; attempt++) {
+    for (int attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
       long expected = run.version();
       Reply<UpdateAccepted> reply =
           call(
@@ -693,7 +913,7 @@ final class ThingEngine implements ConnectionListener {
                           null)),
               "update " + run.jobId() + " to " + status);
       if (reply == null) {
-        return Outcome.REFUSED;
+        return null;
       }
       if (reply.isAccepted()) {
         JobExecutionState state = reply.accepted().executionState();
@@ -712,7 +932,10 @@ final class ThingEngine implements ConnectionListener {
               call(
                   () -> client.describe(run.jobId(), run.executionNumber(), false),
                   "describe " + run.jobId());
-          if (d == null || isOver(d)) {
+          if (d == null) {
+            return null;
+          }
+          if (isOver(d)) {
             return alreadyApplied(d, status) ? Outcome.APPLIED : Outcome.GONE;
           }
           JobExecution now = d.accepted().execution();
@@ -723,10 +946,7 @@ final class ThingEngine implements ConnectionListener {
         }
         case INVALID_STATE_TRANSITION, TERMINAL_STATE_REACHED, RESOURCE_NOT_FOUND -> {
           JobExecutionState st = r.executionState();
-          if (st != null && st.status() == status) {
-            return Outcome.APPLIED;
-          }
-          return Outcome.GONE;
+          return st != null && st.status() == status ? Outcome.APPLIED : Outcome.GONE;
         }
         default -> {
           LOG.error("The service refused an update of job {}: {}", run.jobId(), describe(r));
@@ -734,31 +954,37 @@ final class ThingEngine implements ConnectionListener {
         }
       }
     }
-    return Outcome.REFUSED;
+    throw new RequestFailedException(
+        "The update of job " + run.jobId() + " to " + status + " kept meeting version mismatches");
   }
 
   private static boolean alreadyApplied(Reply<DescribeAccepted> d, ExecutionStatus status) {
-    return d != null
-        && d.isAccepted()
+    return d.isAccepted()
         && d.accepted().execution() != null
         && d.accepted().execution().status() == status;
   }
 
   /**
    * Sends a request and waits for its answer; an unanswered or undeliverable request, or one the
-   * service throttles or fails internally, is sent again after a jittered, capped backoff. Returns
-   * null only when the engine is stopping.
+   * service throttles or fails internally, is sent again after a jittered, capped backoff, a
+   * bounded number of times ({@link RequestFailedException} then). While the transport is
+   * disconnected the request waits for it without counting attempts. Returns null only when the
+   * engine is stopping.
    */
   private <T> Reply<T> call(Supplier<CompletableFuture<Reply<T>>> request, String what)
       throws InterruptedException {
     Duration backoff = settings.minBackoff();
     int failures = 0;
+    String problem = "";
     while (running) {
       if (transport.state() != ConnectionState.CONNECTED) {
-        awaitConnected(settings.requestTimeout());
+        awaitConnected(settings.pollInterval());
         continue;
       }
-      String problem;
+      if (failures == MAX_REQUEST_ATTEMPTS) {
+        throw new RequestFailedException(
+            what + " failed " + failures + " times (last: " + problem + ")");
+      }
       try {
         Reply<T> reply =
             request.get().get(settings.requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
@@ -782,85 +1008,112 @@ final class ThingEngine implements ConnectionListener {
     return null;
   }
 
-  /** Sends progress as IN_PROGRESS updates, one at a time, keeping only the newest waiting one. */
+  /**
+   * Sends progress as IN_PROGRESS updates, one at a time and at most one per progress interval,
+   * keeping only the newest waiting report; each carries the step timeout so the service's step
+   * timer restarts.
+   */
   private final class ProgressReporter {
-    private RunningExecution run;
+    private final RunningExecution run;
     private Map<String, String> waiting;
+    private Duration waitingTimeout;
     private boolean inFlight;
+    private boolean flushScheduled;
     private boolean closed;
+    private long lastSentNanos = System.nanoTime() - settings.progressInterval().toNanos();
 
-    synchronized void attach(RunningExecution r) {
-      this.run = r;
+    ProgressReporter(RunningExecution run) {
+      this.run = run;
     }
 
-    synchronized void offer(Map<String, String> details) {
-      if (closed || run == null) {
+    synchronized void offer(Map<String, String> details, Duration stepTimeout) {
+      if (closed) {
         return;
       }
-      if (inFlight) {
-        waiting = details;
-        return;
-      }
-      send(details);
+      waiting = details;
+      waitingTimeout = stepTimeout;
+      pump();
     }
 
-    private void send(Map<String, String> details) {
+    private void pump() {
+      if (closed || inFlight || waiting == null || flushScheduled) {
+        return;
+      }
+      long wait = lastSentNanos + settings.progressInterval().toNanos() - System.nanoTime();
+      if (wait > 0) {
+        flushScheduled = true;
+        try {
+          var unused =
+              scheduler.schedule(
+                  () -> {
+                    synchronized (this) {
+                      flushScheduled = false;
+                      pump();
+                    }
+                  },
+                  wait,
+                  TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+          flushScheduled = false; // stopping
+        }
+        return;
+      }
+      Map<String, String> details = waiting;
+      Duration timeout = waitingTimeout;
+      waiting = null;
       inFlight = true;
-      RunningExecution r = run;
-      long expected = r.version();
+      lastSentNanos = System.nanoTime();
+      long expected = run.version();
       var unused =
           client
               .update(
-                  r.jobId(),
+                  run.jobId(),
                   new UpdateRequest(
                       ExecutionStatus.IN_PROGRESS,
                       Limits.sanitizeStatusDetails(details),
                       expected,
-                      r.executionNumber(),
+                      run.executionNumber(),
                       true,
                       false,
-                      null,
+                      Settings.minutes(timeout),
                       null))
-              .whenComplete((reply, e) -> answered(r, reply, e));
+              .whenComplete((reply, e) -> answered(reply, e));
     }
 
-    private void answered(RunningExecution r, Reply<UpdateAccepted> reply, Throwable e) {
+    private void answered(Reply<UpdateAccepted> reply, Throwable e) {
       if (reply != null) {
         if (reply.isAccepted()) {
           JobExecutionState st = reply.accepted().executionState();
           if (st != null) {
-            r.version(st.versionNumber());
+            run.version(st.versionNumber());
           }
         } else {
           Rejected rej = reply.rejected();
           JobExecutionState st = rej.executionState();
           if (st != null && !st.status().isTerminal()) {
-            r.version(st.versionNumber());
+            run.version(st.versionNumber());
           } else if (rej.code() == ErrorCode.INVALID_STATE_TRANSITION
               || rej.code() == ErrorCode.TERMINAL_STATE_REACHED
               || rej.code() == ErrorCode.RESOURCE_NOT_FOUND) {
             withMdc(
-                r,
+                run,
                 () ->
                     LOG.info(
-                        "Job {} is over on the service ({}); cancelling its operation",
-                        r.jobId(),
+                        "Job {} is over at the service ({}); cancelling its operation",
+                        run.jobId(),
                         rej.code().wireName()));
-            r.cancel(CancelCause.SERVICE, DeviceReason.INTERRUPTED, "canceled by the service");
+            run.cancel(CancelCause.SERVICE, DeviceReason.INTERRUPTED, "Canceled by the service.");
           }
         }
       } else if (e != null) {
         withMdc(
-            r, () -> LOG.debug("A progress report of job {} was lost: {}", r.jobId(), message(e)));
+            run,
+            () -> LOG.debug("A progress report of job {} was lost: {}", run.jobId(), message(e)));
       }
       synchronized (this) {
         inFlight = false;
         notifyAll();
-        if (waiting != null && !closed) {
-          Map<String, String> next = waiting;
-          waiting = null;
-          send(next);
-        }
+        pump();
       }
     }
 

@@ -133,4 +133,22 @@ final class FakeTransport implements MqttTransport {
   void close() {
     delivery.shutdownNow();
   }
+
+  /** Sends each request to the test service of the thing in its topic. */
+  static final class Router implements BiConsumer<String, byte[]> {
+    private final List<MiniJobsService> services;
+
+    Router(MiniJobsService... services) {
+      this.services = List.of(services);
+    }
+
+    @Override
+    public void accept(String topic, byte[] payload) {
+      for (MiniJobsService s : services) {
+        if (topic.startsWith("$aws/things/" + s.thing() + "/")) {
+          s.handle(topic, payload);
+        }
+      }
+    }
+  }
 }

@@ -87,7 +87,11 @@ final class MiniJobsService {
     return out;
   }
 
-  private void handle(String topic, byte[] payload) {
+  String thing() {
+    return topics.thingName();
+  }
+
+  void handle(String topic, byte[] payload) {
     Optional<JobsTopic> t = JobsTopic.parse(topic);
     if (t.isEmpty() || t.get().answer() != JobsTopic.Answer.REQUEST) {
       return;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +16,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -47,6 +50,7 @@ class ThingEngineTest {
   private MiniJobsService service;
   private OperationRegistry operations;
   private ThingEngine engine;
+  private final ExecutorService workers = Executors.newFixedThreadPool(4);
   private long nextServiceId = 1;
 
   /** A parser for the tests: Gantry's single-step format only, no limits. */
@@ -87,26 +91,38 @@ class ThingEngineTest {
     if (engine != null) {
       engine.stop();
     }
+    workers.shutdownNow();
     transport.close();
   }
 
-  private void start(Duration stepTimeout) {
-    engine =
-        new ThingEngine(
-            THING,
-            data,
-            transport,
-            PARSER,
-            operations,
-            new ThingEngine.Settings(
-                Duration.ofMillis(300),
-                stepTimeout,
-                Duration.ofMillis(200),
-                Duration.ofMillis(20)));
+  private ThingEngine engine(String thing, Duration stepTimeout, Duration progressInterval)
+      throws IOException {
+    return new ThingEngine(
+        thing,
+        data,
+        transport,
+        PARSER,
+        operations,
+        workers,
+        new ThingEngine.Settings(
+            Duration.ofMillis(300),
+            stepTimeout,
+            Map.of(),
+            Duration.ofMillis(200),
+            Duration.ofMillis(20),
+            progressInterval));
+  }
+
+  private void start(Duration stepTimeout, Duration progressInterval) throws IOException {
+    engine = engine(THING, stepTimeout, progressInterval);
     engine.start();
   }
 
-  private void start() {
+  private void start(Duration stepTimeout) throws IOException {
+    start(stepTimeout, Duration.ZERO);
+  }
+
+  private void start() throws IOException {
     start(Duration.ofSeconds(30));
   }
 
@@ -144,11 +160,28 @@ class ThingEngineTest {
     }
   }
 
-  private static void awaitQuietly(CountDownLatch latch) {
+  private static boolean awaitQuietly(CountDownLatch latch) {
     try {
-      latch.await(20, TimeUnit.SECONDS);
+      return latch.await(20, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private static void writeQuietly(Path p, String s) {
+    try {
+      Files.writeString(p, s);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static String readQuietly(Path p) {
+    try {
+      return Files.readString(p);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
@@ -403,5 +436,197 @@ class ThingEngineTest {
           assertTrue(v.length() <= 1024, k);
           assertFalse(v.chars().anyMatch(Character::isISOControl), k);
         });
+  }
+
+  private Path journalDir() {
+    return data.resolve("journal").resolve(THING);
+  }
+
+  @Test
+  void theJournalHoldsARunningExecutionAndIsEmptyAfterItsTerminalReport() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    install(
+        "slow",
+        ctx -> {
+          running.countDown();
+          awaitQuietly(release);
+          return OperationResult.succeeded();
+        });
+    service.queue("jj", "{\"operation\":\"slow\"}");
+    start();
+    assertTrue(running.await(10, TimeUnit.SECONDS));
+    Path entry = journalDir().resolve("jj-1.exec");
+    assertTrue(Files.exists(entry), "journal entry exists while the operation runs");
+    Journal.Entry e = Journal.decode(Files.readAllBytes(entry));
+    assertEquals(Journal.Phase.RUNNING, e.phase());
+    assertEquals(2L, e.version());
+    release.countDown();
+    awaitStatus("jj", ExecutionStatus.SUCCEEDED);
+    await(() -> !Files.exists(entry), "journal entry removed after the terminal report");
+  }
+
+  @Test
+  void aRestartedGatewayResumesTheExecutionWithItsCheckpoints() throws Exception {
+    AtomicInteger runs = new AtomicInteger();
+    AtomicReference<String> seenCheckpoint = new AtomicReference<>();
+    CountDownLatch firstRunCheckpointed = new CountDownLatch(1);
+    install(
+        "resumable",
+        ctx -> {
+          int run = runs.incrementAndGet();
+          if (run == 1) {
+            ctx.checkpoint("downloaded", "sha256:abc");
+            writeQuietly(ctx.workDir().resolve("part"), "half");
+            firstRunCheckpointed.countDown();
+            CountDownLatch c = new CountDownLatch(1);
+            ctx.onCancel(c::countDown);
+            awaitQuietly(c); // until the gateway stops
+            return OperationResult.succeeded(Map.of("run", "1"));
+          }
+          seenCheckpoint.set(ctx.checkpoint("downloaded").orElse("none"));
+          return OperationResult.succeeded(
+              Map.of("run", "2", "part", readQuietly(ctx.workDir().resolve("part"))));
+        });
+    service.queue("jr", "{\"operation\":\"resumable\"}");
+    start();
+    assertTrue(firstRunCheckpointed.await(10, TimeUnit.SECONDS));
+    engine.stop(); // the gateway stops while the operation runs
+    engine = null;
+    assertEquals(ExecutionStatus.IN_PROGRESS, service.exec("jr").status);
+    assertEquals(List.of(ExecutionStatus.IN_PROGRESS), statuses("jr"));
+
+    start(); // and starts again on the same data folder
+    awaitStatus("jr", ExecutionStatus.SUCCEEDED);
+    assertEquals("sha256:abc", seenCheckpoint.get());
+    assertEquals(Map.of("run", "2", "part", "half"), service.exec("jr").details);
+    assertEquals(2, runs.get());
+    assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("jr"));
+  }
+
+  @Test
+  void aDecidedTerminalStatusIsSentAfterARestartExactlyOnce() throws Exception {
+    install("ok", ctx -> OperationResult.succeeded(Map.of("k", "v")));
+    service.queue("jo", "{\"operation\":\"ok\"}");
+    // The terminal update is lost and the gateway stops before it learns of it.
+    service.dropWhen(
+        s -> s.request() instanceof UpdateRequest u && u.status() == ExecutionStatus.SUCCEEDED);
+    start();
+    await(() -> statuses("jo").contains(ExecutionStatus.SUCCEEDED), "terminal report sent once");
+    engine.stop();
+    engine = null;
+    Journal.Entry e = Journal.decode(Files.readAllBytes(journalDir().resolve("jo-1.exec")));
+    assertEquals(Journal.Phase.REPORTING, e.phase());
+    assertEquals("SUCCEEDED", e.terminalStatus());
+
+    service.dropWhen(x -> false);
+    start();
+    awaitStatus("jo", ExecutionStatus.SUCCEEDED);
+    assertEquals(Map.of("k", "v"), service.exec("jo").details);
+    await(() -> !Files.exists(journalDir().resolve("jo-1.exec")), "entry closed");
+    assertEquals(1, service.exec("jo").version - 2, "exactly one terminal status was applied");
+  }
+
+  @Test
+  void anExecutionTheServiceFinishedWhileTheGatewayWasDownIsClosedLocally() throws Exception {
+    install("ok", ctx -> OperationResult.succeeded());
+    MiniJobsService.Exec e = service.queue("jf", "{\"operation\":\"ok\"}");
+    e.status = ExecutionStatus.CANCELED;
+    Journal journal = new Journal(journalDir());
+    Journal.Entry entry =
+        journal.create("jf", 1, 2, "{\"operation\":\"ok\"}").withPhase(Journal.Phase.RUNNING, 2);
+    journal.write(entry);
+    start();
+    await(() -> !Files.exists(journalDir().resolve("jf-1.exec")), "entry closed");
+    assertTrue(service.updates("jf").isEmpty(), "nothing reported for a canceled execution");
+  }
+
+  @Test
+  void aCorruptJournalEntryIsQuarantinedAndTheEngineCarriesOn() throws Exception {
+    install("ok", ctx -> OperationResult.succeeded());
+    Files.createDirectories(journalDir());
+    Files.writeString(journalDir().resolve("broken-1.exec"), "#crc32=deadbeef\njobId=bro");
+    service.queue("jc", "{\"operation\":\"ok\"}");
+    start();
+    awaitStatus("jc", ExecutionStatus.SUCCEEDED);
+    try (var files = Files.list(journalDir())) {
+      assertTrue(
+          files.anyMatch(f -> f.getFileName().toString().startsWith("broken-1.exec.corrupt-")),
+          "moved aside");
+    }
+    assertFalse(Files.exists(journalDir().resolve("broken-1.exec")));
+  }
+
+  @Test
+  void progressKeepsAMovingOperationAliveAndIsRateLimited() throws Exception {
+    install(
+        "mover",
+        ctx -> {
+          // 1.5 s of work with a 400 ms step timeout: alive only thanks to its progress
+          for (int i = 0; i < 150; i++) {
+            ctx.progress("moving", i * 100 / 150, Map.of("i", Integer.toString(i)));
+            sleepQuietly(10);
+          }
+          return OperationResult.succeeded();
+        });
+    service.queue("jm", "{\"operation\":\"mover\"}");
+    start(Duration.ofMillis(400), Duration.ofMillis(200));
+    awaitStatus("jm", ExecutionStatus.SUCCEEDED);
+    long progressUpdates =
+        statuses("jm").stream().filter(st -> st == ExecutionStatus.IN_PROGRESS).count() - 1;
+    assertTrue(progressUpdates >= 2, "some progress went out: " + progressUpdates);
+    assertTrue(
+        progressUpdates <= 12, "150 reports in 1.5 s at most one per 200 ms: " + progressUpdates);
+    assertTrue(
+        service.updates("jm").stream()
+            .skip(1)
+            .filter(u -> u.status() == ExecutionStatus.IN_PROGRESS)
+            .allMatch(u -> Long.valueOf(1).equals(u.stepTimeoutInMinutes())),
+        "progress restarts the service's step timer");
+  }
+
+  @Test
+  void extendStepTimeoutLetsALongStepFinish() throws Exception {
+    install(
+        "flasher",
+        ctx -> {
+          ctx.extendStepTimeout(Duration.ofSeconds(5));
+          sleepQuietly(800); // longer than the 300 ms step timeout, no progress
+          return OperationResult.succeeded();
+        });
+    service.queue("je", "{\"operation\":\"flasher\"}");
+    start(Duration.ofMillis(300));
+    awaitStatus("je", ExecutionStatus.SUCCEEDED);
+  }
+
+  @Test
+  void severalThingsRunInParallelOnTheSharedWorkers() throws Exception {
+    CountDownLatch bothRunning = new CountDownLatch(2);
+    install(
+        "meet",
+        ctx -> {
+          bothRunning.countDown();
+          // succeeds only if the other thing's execution runs at the same time
+          boolean met = awaitQuietly(bothRunning);
+          return met
+              ? OperationResult.succeeded(Map.of("thing", ctx.thingName()))
+              : OperationResult.failed(
+                  org.gantry.api.operation.DeviceReason.OPERATION_FAILED, "alone", Map.of());
+        });
+    MiniJobsService other = new MiniJobsService(transport, "T-2");
+    FakeTransport.Router router = new FakeTransport.Router(service, other);
+    transport.service(router);
+    service.queue("ja", "{\"operation\":\"meet\"}");
+    other.queue("jb", "{\"operation\":\"meet\"}");
+    start();
+    ThingEngine second = engine("T-2", Duration.ofSeconds(30), Duration.ZERO);
+    second.start();
+    try {
+      awaitStatus("ja", ExecutionStatus.SUCCEEDED);
+      await(() -> other.exec("jb").status == ExecutionStatus.SUCCEEDED, "jb SUCCEEDED");
+      assertEquals("T-2", other.exec("jb").details.get("thing"));
+    } finally {
+      second.stop();
+    }
   }
 }

@@ -89,6 +89,21 @@ class DiagnosticsOperationTest {
         action.run();
       }
     }
+
+    @Override
+    public void extendStepTimeout(java.time.Duration limit) {
+      throw new AssertionError("diagnostics never needs a longer step timeout");
+    }
+
+    @Override
+    public java.util.Optional<String> checkpoint(String key) {
+      throw new AssertionError("diagnostics keeps no checkpoints");
+    }
+
+    @Override
+    public void checkpoint(String key, String value) {
+      throw new AssertionError("diagnostics keeps no checkpoints");
+    }
   }
 
   @Test
