@@ -13,6 +13,7 @@ import org.gantry.api.operation.OperationContext;
 import org.gantry.api.operation.ReasonCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * One execution while the gateway works on it: its identity, the version the service last
@@ -109,6 +110,20 @@ final class RunningExecution {
   synchronized void commit(Journal.Entry e) {
     journal.write(e);
     entry = e;
+  }
+
+  /**
+   * Runs {@code r} with this execution's thing and job in the logging MDC (for callback threads).
+   */
+  void withMdc(Runnable r) {
+    MDC.put("thingName", thingName);
+    MDC.put("jobId", jobId);
+    try {
+      r.run();
+    } finally {
+      MDC.remove("jobId");
+      MDC.remove("thingName");
+    }
   }
 
   /** Starts a step: its type's step timeout applies from now on. */

@@ -5,19 +5,15 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -25,14 +21,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
-import org.gantry.api.document.JobDocument;
-import org.gantry.api.document.JobDocumentException;
 import org.gantry.api.document.JobDocumentParser;
-import org.gantry.api.document.JobStep;
 import org.gantry.api.operation.DeviceReason;
-import org.gantry.api.operation.DocumentReason;
-import org.gantry.api.operation.JobOperation;
-import org.gantry.api.operation.OperationException;
 import org.gantry.api.operation.OperationResult;
 import org.gantry.api.operation.ReasonCode;
 import org.gantry.api.transport.ConnectionListener;
@@ -66,7 +56,6 @@ final class ThingEngine implements ConnectionListener {
 
   private static final Logger LOG = LoggerFactory.getLogger(ThingEngine.class);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
-  private static final Duration CANCEL_GRACE = Duration.ofSeconds(10);
   private static final int MAX_UPDATE_ATTEMPTS = 5;
   private static final int MAX_REQUEST_ATTEMPTS = 6;
   private static final int FINISHED_MEMORY = 1024;
@@ -118,11 +107,9 @@ final class ThingEngine implements ConnectionListener {
   private final Path workRoot;
   private final Journal journal;
   private final MqttTransport transport;
-  private final JobDocumentParser parser;
-  private final OperationRegistry operations;
-  private final ExecutorService workers;
   private final Settings settings;
   private final JobsClient client;
+  private final StepRunner steps;
   private final ExecutorService runner;
   private final ScheduledExecutorService scheduler;
   private final Object wakeLock = new Object();
@@ -139,8 +126,6 @@ final class ThingEngine implements ConnectionListener {
             }
           });
   private volatile boolean running = true;
-  private volatile RunningExecution current;
-  private volatile OperationRegistry.Entry currentEntry;
   private boolean wakeRequested = true;
 
   ThingEngine(
@@ -156,13 +141,11 @@ final class ThingEngine implements ConnectionListener {
     this.workRoot = dataDir.resolve("work").resolve(thingName);
     this.journal = new Journal(dataDir.resolve("journal").resolve(thingName));
     this.transport = transport;
-    this.parser = parser;
-    this.operations = operations;
-    this.workers = workers;
     this.settings = settings;
     this.scheduler =
         Executors.newSingleThreadScheduledExecutor(named("gantry-engine-timer-" + thingName));
     this.runner = Executors.newSingleThreadExecutor(named("gantry-engine-" + thingName));
+    this.steps = new StepRunner(parser, operations, workers, settings);
     this.client =
         new JobsClient(
             new JobsTopics(thingName),
@@ -171,7 +154,6 @@ final class ThingEngine implements ConnectionListener {
             scheduler,
             settings.requestTimeout(),
             this::onNotifyNext);
-    operations.onRemoval(this::onOperationRemoved);
   }
 
   String thingName() {
@@ -186,7 +168,7 @@ final class ThingEngine implements ConnectionListener {
   void stop() {
     running = false;
     transport.removeConnectionListener(this);
-    RunningExecution ex = current;
+    RunningExecution ex = steps.current();
     if (ex != null) {
       ex.cancel(CancelCause.GATEWAY, DeviceReason.INTERRUPTED, "The gateway is stopping.");
     }
@@ -306,7 +288,8 @@ final class ThingEngine implements ConnectionListener {
             .get(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
         LOG.info("Subscribed to the jobs topics of {}", thingName);
       } catch (ExecutionException | TimeoutException e) {
-        LOG.warn("Could not subscribe to the jobs topics of {}: {}", thingName, message(e));
+        LOG.warn(
+            "Could not subscribe to the jobs topics of {}: {}", thingName, Failures.message(e));
         sleep(jitter(backoff));
         backoff = min(backoff.multipliedBy(2), MAX_BACKOFF);
       }
@@ -429,10 +412,10 @@ final class ThingEngine implements ConnectionListener {
 
   private void run(JobExecution ex) throws InterruptedException {
     LOG.info("Job {} (execution {}) is next", ex.jobId(), ex.executionNumber());
-    List<Planned> plan;
+    List<StepRunner.Planned> plan;
     try {
-      plan = plan(ex.jobId(), ex.jobDocument(), true);
-    } catch (Refusal r) {
+      plan = steps.plan(ex.jobId(), ex.jobDocument(), true);
+    } catch (StepRunner.Refusal r) {
       LOG.warn("Job {} {}: {} {}", ex.jobId(), r.status, r.reason.name(), r.getMessage());
       refuse(ex, r.status, r.reason, r.getMessage());
       return;
@@ -466,12 +449,12 @@ final class ThingEngine implements ConnectionListener {
         e.jobId(),
         e.checkpoints().size());
     RunningExecution run = track(e, ex.versionNumber());
-    List<Planned> plan;
+    List<StepRunner.Planned> plan;
     try {
-      plan = plan(e.jobId(), e.document(), false);
-    } catch (Refusal r) {
+      plan = steps.plan(e.jobId(), e.document(), false);
+    } catch (StepRunner.Refusal r) {
       // The operation was uninstalled while the gateway was down, for example.
-      Map<String, String> details = failureDetails(r.reason, r.getMessage(), Map.of());
+      Map<String, String> details = StepRunner.failureDetails(r.reason, r.getMessage(), Map.of());
       ExecutionStatus status =
           r.status == ExecutionStatus.REJECTED ? ExecutionStatus.FAILED : r.status;
       Journal.Entry reporting = e.reporting(status.name(), details, run.version());
@@ -486,7 +469,7 @@ final class ThingEngine implements ConnectionListener {
   /** Reports a refusal: journal first (the durable outbox), then the update. */
   private void refuse(JobExecution ex, ExecutionStatus status, ReasonCode reason, String message)
       throws InterruptedException {
-    Map<String, String> details = failureDetails(reason, message, Map.of());
+    Map<String, String> details = StepRunner.failureDetails(reason, message, Map.of());
     Journal.Entry entry =
         journal
             .create(ex.jobId(), ex.executionNumber(), ex.versionNumber(), null)
@@ -496,15 +479,16 @@ final class ThingEngine implements ConnectionListener {
     report(track(entry, ex.versionNumber()), entry, status, details);
   }
 
-  private void executeAndReport(RunningExecution run, List<Planned> plan)
+  private void executeAndReport(RunningExecution run, List<StepRunner.Planned> plan)
       throws InterruptedException {
-    ProgressReporter progress = new ProgressReporter(run);
+    ProgressReporter progress =
+        new ProgressReporter(
+            run, client, scheduler, settings.progressInterval(), settings.requestTimeout());
     run.progressSink(progress::offer);
-    current = run;
     OperationResult result;
     try {
       Files.createDirectories(run.workDir());
-      result = execute(run, plan);
+      result = steps.execute(run, plan);
     } catch (IOException e) {
       result =
           OperationResult.failed(
@@ -514,9 +498,6 @@ final class ThingEngine implements ConnectionListener {
                   + ": "
                   + e.getMessage(),
               Map.of());
-    } finally {
-      current = null;
-      currentEntry = null;
     }
     progress.close();
     if (!running) {
@@ -529,11 +510,11 @@ final class ThingEngine implements ConnectionListener {
       close(run.entry());
       return;
     }
-    ExecutionStatus status = toStatus(result.status());
+    ExecutionStatus status = StepRunner.toStatus(result.status());
     Map<String, String> details =
         result.status() == OperationResult.Status.SUCCEEDED
             ? result.details()
-            : failureDetails(
+            : StepRunner.failureDetails(
                 result.reason().orElse(DeviceReason.OPERATION_FAILED),
                 result.message().orElse("The operation failed."),
                 result.details());
@@ -542,275 +523,12 @@ final class ThingEngine implements ConnectionListener {
     report(run, reporting, status, details);
   }
 
-  /** One step, with the operation that will run it. */
-  private record Planned(JobStep step, OperationRegistry.Entry entry) {}
-
-  /** A document that cannot run: the status and reason to report. */
-  private static final class Refusal extends Exception {
-    private static final long serialVersionUID = 1L;
-    private final transient ExecutionStatus status;
-    private final transient ReasonCode reason;
-
-    Refusal(ExecutionStatus status, ReasonCode reason, String message) {
-      super(message);
-      this.status = status;
-      this.reason = reason;
-    }
-  }
-
-  /** Parses the document and finds an installed operation for every step; validates if asked. */
-  private List<Planned> plan(String jobId, String json, boolean validate) throws Refusal {
-    if (json == null) {
-      throw new Refusal(
-          ExecutionStatus.REJECTED,
-          DocumentReason.MALFORMED_JSON,
-          "The service sent no job document for this execution.");
-    }
-    JobDocument document;
-    try {
-      document = parser.parse(json);
-    } catch (JobDocumentException e) {
-      throw new Refusal(ExecutionStatus.REJECTED, e.reason(), e.getMessage());
-    } catch (RuntimeException e) {
-      // A parser fault is the gateway's, not the document's: FAILED, which the service may retry.
-      LOG.error("The job document parser failed on job {}", jobId, e);
-      throw new Refusal(
-          ExecutionStatus.FAILED,
-          DeviceReason.OPERATION_ERROR,
-          "The gateway could not read the job document: " + e);
-    }
-    List<Planned> plan = new ArrayList<>();
-    int index = 0;
-    for (JobStep step : document.steps()) {
-      index++;
-      OperationRegistry.Entry entry =
-          operations
-              .find(step.operation())
-              .orElseThrow(
-                  () ->
-                      new Refusal(
-                          ExecutionStatus.REJECTED,
-                          DocumentReason.OPERATION_NOT_INSTALLED,
-                          "No installed bundle provides the operation '"
-                              + step.operation()
-                              + "'."));
-      if (validate) {
-        validate(step, entry, document.steps().size() > 1 ? "Step " + index + ": " : "");
-      }
-      plan.add(new Planned(step, entry));
-    }
-    return plan;
-  }
-
-  private static void validate(JobStep step, OperationRegistry.Entry entry, String prefix)
-      throws Refusal {
-    JobOperation op = entry.objects().getService();
-    if (op == null) {
-      throw new Refusal(
-          ExecutionStatus.REJECTED,
-          DocumentReason.OPERATION_NOT_INSTALLED,
-          "The operation '" + step.operation() + "' is being uninstalled.");
-    }
-    try {
-      op.validate(step.parameters());
-    } catch (OperationException e) {
-      throw new Refusal(
-          e.rejected() ? ExecutionStatus.REJECTED : ExecutionStatus.FAILED,
-          e.reason(),
-          prefix + e.getMessage());
-    } catch (RuntimeException e) {
-      LOG.error("The operation '{}' failed while validating its parameters", step.operation(), e);
-      throw new Refusal(
-          ExecutionStatus.FAILED,
-          DeviceReason.OPERATION_ERROR,
-          "The operation '" + step.operation() + "' failed to validate its parameters: " + e);
-    } finally {
-      entry.objects().ungetService(op);
-    }
-  }
-
-  /** Runs the steps in order; the first step that does not succeed ends it. */
-  private OperationResult execute(RunningExecution run, List<Planned> plan)
-      throws InterruptedException {
-    Map<String, String> details = new LinkedHashMap<>();
-    int index = 0;
-    for (Planned p : plan) {
-      index++;
-      String prefix = plan.size() > 1 ? index + "." : "";
-      OperationResult r = executeStep(run, p);
-      r.details().forEach((k, v) -> details.put(prefix + k, v));
-      if (r.status() != OperationResult.Status.SUCCEEDED) {
-        return r.status() == OperationResult.Status.FAILED
-            ? OperationResult.failed(r.reason().orElseThrow(), r.message().orElseThrow(), details)
-            : OperationResult.rejected(
-                r.reason().orElseThrow(), r.message().orElseThrow(), details);
-      }
-    }
-    return OperationResult.succeeded(details);
-  }
-
-  /**
-   * Runs one step on the worker pool. The step timer starts when the operation starts (not while it
-   * waits for a worker) and restarts with every progress report or extension.
-   */
-  private OperationResult executeStep(RunningExecution run, Planned p) throws InterruptedException {
-    if (!operations.contains(p.entry())) {
-      return OperationResult.failed(
-          DeviceReason.OPERATION_UNAVAILABLE,
-          "The operation '" + p.step().operation() + "' was uninstalled before it could run.",
-          Map.of());
-    }
-    currentEntry = p.entry();
-    Map<String, String> mdc = MDC.getCopyOfContextMap();
-    CountDownLatch started = new CountDownLatch(1);
-    Future<OperationResult> future;
-    try {
-      future =
-          workers.submit(
-              () -> {
-                if (mdc != null) {
-                  MDC.setContextMap(mdc);
-                }
-                run.startStep(settings.stepTimeoutFor(p.step().operation()));
-                started.countDown();
-                try {
-                  return invoke(run, p);
-                } finally {
-                  MDC.clear();
-                }
-              });
-    } catch (RejectedExecutionException e) {
-      throw new IllegalStateException("the worker pool is shut down", e);
-    }
-    try {
-      while (!started.await(100, TimeUnit.MILLISECONDS)) {
-        if (run.cancelled()) {
-          future.cancel(false);
-          return cancelledResult(run);
-        }
-      }
-      while (true) {
-        long left = run.nanosLeft();
-        if (left <= 0) {
-          return stepTimedOut(run, p, future);
-        }
-        try {
-          OperationResult r = future.get(left, TimeUnit.NANOSECONDS);
-          return run.cancelled() && run.cancelCause() == CancelCause.GATEWAY
-              ? cancelledResult(run)
-              : r;
-        } catch (TimeoutException e) {
-          // The deadline may have moved (progress or an extension): look again.
-        }
-      }
-    } catch (ExecutionException e) {
-      // invoke() catches everything the operation throws; this is an engine fault.
-      return OperationResult.failed(
-          DeviceReason.OPERATION_ERROR, String.valueOf(e.getCause()), Map.of());
-    } catch (InterruptedException e) {
-      run.cancel(CancelCause.GATEWAY, DeviceReason.INTERRUPTED, "The gateway is stopping.");
-      future.cancel(true);
-      throw e;
-    }
-  }
-
-  private OperationResult stepTimedOut(
-      RunningExecution run, Planned p, Future<OperationResult> future) throws InterruptedException {
-    Duration limit = run.stepTimeout();
-    LOG.warn(
-        "The operation '{}' made no progress within its step timeout of {} s; cancelling it",
-        p.step().operation(),
-        limit.toSeconds());
-    run.cancel(
-        CancelCause.GATEWAY,
-        DeviceReason.STEP_TIMEOUT,
-        "The operation '"
-            + p.step().operation()
-            + "' made no progress within its step timeout of "
-            + limit.toSeconds()
-            + " seconds.");
-    awaitQuietly(future);
-    return cancelledResult(run);
-  }
-
-  private static OperationResult cancelledResult(RunningExecution run) {
-    return OperationResult.failed(run.cancelReason(), run.cancelMessage(), Map.of());
-  }
-
-  private static void awaitQuietly(Future<?> future) throws InterruptedException {
-    try {
-      future.get(CANCEL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (ExecutionException e) {
-      // the cancelled operation's own failure is of no interest any more
-    } catch (TimeoutException e) {
-      LOG.error(
-          "The cancelled operation did not return within {} s; interrupting its thread",
-          CANCEL_GRACE.toSeconds());
-      future.cancel(true);
-    }
-  }
-
-  private static OperationResult invoke(RunningExecution run, Planned p) {
-    JobOperation op = p.entry().objects().getService();
-    if (op == null) {
-      return OperationResult.failed(
-          DeviceReason.OPERATION_UNAVAILABLE,
-          "The operation '" + p.step().operation() + "' is no longer available.",
-          Map.of());
-    }
-    try {
-      LOG.info("Running operation '{}'", p.step().operation());
-      OperationResult r = op.execute(run.contextFor(p.step().parameters()));
-      if (r == null) {
-        return OperationResult.failed(
-            DeviceReason.OPERATION_ERROR,
-            "The operation '" + p.step().operation() + "' returned no result.",
-            Map.of());
-      }
-      LOG.info("Operation '{}' ended {}", p.step().operation(), r);
-      return r;
-    } catch (OperationException e) {
-      LOG.warn(
-          "Operation '{}' failed: {} {}",
-          p.step().operation(),
-          e.reason().name(),
-          e.getMessage(),
-          e);
-      return e.rejected()
-          ? OperationResult.rejected(e.reason(), e.getMessage(), Map.of())
-          : OperationResult.failed(e.reason(), e.getMessage(), Map.of());
-    } catch (RuntimeException | LinkageError e) {
-      // A broken operation bundle must never take the engine down with it.
-      LOG.error("Operation '{}' threw", p.step().operation(), e);
-      return OperationResult.failed(
-          DeviceReason.OPERATION_ERROR,
-          "The operation '" + p.step().operation() + "' failed unexpectedly: " + e,
-          Map.of());
-    } finally {
-      try {
-        p.entry().objects().ungetService(op);
-      } catch (IllegalStateException | IllegalArgumentException e) {
-        LOG.debug("The operation service was already released", e);
-      }
-    }
-  }
-
-  private void onOperationRemoved(OperationRegistry.Entry entry) {
-    RunningExecution run = current;
-    if (run != null && entry.equals(currentEntry)) {
-      run.cancel(
-          CancelCause.GATEWAY,
-          DeviceReason.OPERATION_UNAVAILABLE,
-          "The operation '" + entry.type() + "' was uninstalled while it ran.");
-    }
-  }
-
   /**
    * A notify-next that names another job (or none) while one runs is a hint that the running one
    * was canceled or removed: confirm with a describe before cancelling anything (PROTOCOL.md).
    */
   private void onNotifyNext(NotifyNext n) {
-    RunningExecution run = current;
+    RunningExecution run = steps.current();
     if (run == null) {
       wake();
       return;
@@ -824,8 +542,7 @@ final class ThingEngine implements ConnectionListener {
             .whenComplete(
                 (reply, e) -> {
                   if (e == null && reply != null && isOver(reply)) {
-                    withMdc(
-                        run,
+                    run.withMdc(
                         () ->
                             LOG.info(
                                 "Job {} was canceled or removed by the service; cancelling its"
@@ -994,7 +711,7 @@ final class ThingEngine implements ConnectionListener {
         }
         problem = describe(reply.rejected());
       } catch (ExecutionException | TimeoutException e) {
-        problem = message(e);
+        problem = Failures.message(e);
       }
       failures++;
       if (failures == 1) {
@@ -1008,167 +725,10 @@ final class ThingEngine implements ConnectionListener {
     return null;
   }
 
-  /**
-   * Sends progress as IN_PROGRESS updates, one at a time and at most one per progress interval,
-   * keeping only the newest waiting report; each carries the step timeout so the service's step
-   * timer restarts.
-   */
-  private final class ProgressReporter {
-    private final RunningExecution run;
-    private Map<String, String> waiting;
-    private Duration waitingTimeout;
-    private boolean inFlight;
-    private boolean flushScheduled;
-    private boolean closed;
-    private long lastSentNanos = System.nanoTime() - settings.progressInterval().toNanos();
-
-    ProgressReporter(RunningExecution run) {
-      this.run = run;
-    }
-
-    synchronized void offer(Map<String, String> details, Duration stepTimeout) {
-      if (closed) {
-        return;
-      }
-      waiting = details;
-      waitingTimeout = stepTimeout;
-      pump();
-    }
-
-    private void pump() {
-      if (closed || inFlight || waiting == null || flushScheduled) {
-        return;
-      }
-      long wait = lastSentNanos + settings.progressInterval().toNanos() - System.nanoTime();
-      if (wait > 0) {
-        flushScheduled = true;
-        try {
-          var unused =
-              scheduler.schedule(
-                  () -> {
-                    synchronized (this) {
-                      flushScheduled = false;
-                      pump();
-                    }
-                  },
-                  wait,
-                  TimeUnit.NANOSECONDS);
-        } catch (RejectedExecutionException e) {
-          flushScheduled = false; // stopping
-        }
-        return;
-      }
-      Map<String, String> details = waiting;
-      Duration timeout = waitingTimeout;
-      waiting = null;
-      inFlight = true;
-      lastSentNanos = System.nanoTime();
-      long expected = run.version();
-      var unused =
-          client
-              .update(
-                  run.jobId(),
-                  new UpdateRequest(
-                      ExecutionStatus.IN_PROGRESS,
-                      Limits.sanitizeStatusDetails(details),
-                      expected,
-                      run.executionNumber(),
-                      true,
-                      false,
-                      Settings.minutes(timeout),
-                      null))
-              .whenComplete((reply, e) -> answered(reply, e));
-    }
-
-    private void answered(Reply<UpdateAccepted> reply, Throwable e) {
-      if (reply != null) {
-        if (reply.isAccepted()) {
-          JobExecutionState st = reply.accepted().executionState();
-          if (st != null) {
-            run.version(st.versionNumber());
-          }
-        } else {
-          Rejected rej = reply.rejected();
-          JobExecutionState st = rej.executionState();
-          if (st != null && !st.status().isTerminal()) {
-            run.version(st.versionNumber());
-          } else if (rej.code() == ErrorCode.INVALID_STATE_TRANSITION
-              || rej.code() == ErrorCode.TERMINAL_STATE_REACHED
-              || rej.code() == ErrorCode.RESOURCE_NOT_FOUND) {
-            withMdc(
-                run,
-                () ->
-                    LOG.info(
-                        "Job {} is over at the service ({}); cancelling its operation",
-                        run.jobId(),
-                        rej.code().wireName()));
-            run.cancel(CancelCause.SERVICE, DeviceReason.INTERRUPTED, "Canceled by the service.");
-          }
-        }
-      } else if (e != null) {
-        withMdc(
-            run,
-            () -> LOG.debug("A progress report of job {} was lost: {}", run.jobId(), message(e)));
-      }
-      synchronized (this) {
-        inFlight = false;
-        notifyAll();
-        pump();
-      }
-    }
-
-    /** No more progress; waits (bounded) for the one in flight so the version stays right. */
-    synchronized void close() throws InterruptedException {
-      closed = true;
-      waiting = null;
-      long deadline = System.nanoTime() + settings.requestTimeout().plusSeconds(1).toNanos();
-      while (inFlight) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          return;
-        }
-        TimeUnit.NANOSECONDS.timedWait(this, left);
-      }
-    }
-  }
-
   // ---------------------------------------------------------------- helpers
-
-  private static Map<String, String> failureDetails(
-      ReasonCode reason, String message, Map<String, String> extra) {
-    Map<String, String> d = new LinkedHashMap<>(extra);
-    d.put("reasonCode", reason.name());
-    d.put("reasonCategory", reason.category());
-    d.put("reason", message);
-    return d;
-  }
-
-  private static ExecutionStatus toStatus(OperationResult.Status s) {
-    return switch (s) {
-      case SUCCEEDED -> ExecutionStatus.SUCCEEDED;
-      case FAILED -> ExecutionStatus.FAILED;
-      case REJECTED -> ExecutionStatus.REJECTED;
-    };
-  }
-
-  private static void withMdc(RunningExecution run, Runnable r) {
-    MDC.put("thingName", run.thingName());
-    MDC.put("jobId", run.jobId());
-    try {
-      r.run();
-    } finally {
-      MDC.remove("jobId");
-      MDC.remove("thingName");
-    }
-  }
 
   private static String describe(Rejected r) {
     return r.code().wireName() + (r.message() == null ? "" : ": " + r.message());
-  }
-
-  private static String message(Throwable e) {
-    Throwable t = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-    return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
   }
 
   private static Duration jitter(Duration d) {

@@ -100,7 +100,7 @@ class ThingEngineTest {
     return new ThingEngine(
         thing,
         data,
-        transport,
+        transport.asService(),
         PARSER,
         operations,
         workers,

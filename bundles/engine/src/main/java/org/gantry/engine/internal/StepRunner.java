@@ -1,0 +1,355 @@
+package org.gantry.engine.internal;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.gantry.api.document.JobDocument;
+import org.gantry.api.document.JobDocumentException;
+import org.gantry.api.document.JobDocumentParser;
+import org.gantry.api.document.JobStep;
+import org.gantry.api.operation.DeviceReason;
+import org.gantry.api.operation.DocumentReason;
+import org.gantry.api.operation.JobOperation;
+import org.gantry.api.operation.OperationException;
+import org.gantry.api.operation.OperationResult;
+import org.gantry.api.operation.ReasonCode;
+import org.gantry.engine.internal.RunningExecution.CancelCause;
+import org.gantry.protocol.ExecutionStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Turns a job document into steps bound to installed operations (parse, find, validate) and runs
+ * them, one at a time, on the shared worker pool under the step timeout. Knows which execution of
+ * its thing is running, so that an operation uninstalled mid-job cancels it.
+ */
+final class StepRunner {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StepRunner.class);
+  private static final Duration CANCEL_GRACE = Duration.ofSeconds(10);
+
+  private final JobDocumentParser parser;
+  private final OperationRegistry operations;
+  private final ExecutorService workers;
+  private final ThingEngine.Settings settings;
+  private volatile RunningExecution current;
+  private volatile OperationRegistry.Entry currentEntry;
+
+  StepRunner(
+      JobDocumentParser parser,
+      OperationRegistry operations,
+      ExecutorService workers,
+      ThingEngine.Settings settings) {
+    this.parser = parser;
+    this.operations = operations;
+    this.workers = workers;
+    this.settings = settings;
+    operations.onRemoval(this::onOperationRemoved);
+  }
+
+  /** The execution whose operation runs now, if any. */
+  RunningExecution current() {
+    return current;
+  }
+
+  /** One step, with the operation that will run it. */
+  record Planned(JobStep step, OperationRegistry.Entry entry) {}
+
+  /** A document that cannot run: the status and reason to report. */
+  static final class Refusal extends Exception {
+    private static final long serialVersionUID = 1L;
+    final transient ExecutionStatus status;
+    final transient ReasonCode reason;
+
+    Refusal(ExecutionStatus status, ReasonCode reason, String message) {
+      super(message);
+      this.status = status;
+      this.reason = reason;
+    }
+  }
+
+  /** Parses the document and finds an installed operation for every step; validates if asked. */
+  List<Planned> plan(String jobId, String json, boolean validate) throws Refusal {
+    if (json == null) {
+      throw new Refusal(
+          ExecutionStatus.REJECTED,
+          DocumentReason.MALFORMED_JSON,
+          "The service sent no job document for this execution.");
+    }
+    JobDocument document;
+    try {
+      document = parser.parse(json);
+    } catch (JobDocumentException e) {
+      throw new Refusal(ExecutionStatus.REJECTED, e.reason(), e.getMessage());
+    } catch (RuntimeException e) {
+      // A parser fault is the gateway's, not the document's: FAILED, which the service may retry.
+      LOG.error("The job document parser failed on job {}", jobId, e);
+      throw new Refusal(
+          ExecutionStatus.FAILED,
+          DeviceReason.OPERATION_ERROR,
+          "The gateway could not read the job document: " + e);
+    }
+    List<Planned> plan = new ArrayList<>();
+    int index = 0;
+    for (JobStep step : document.steps()) {
+      index++;
+      OperationRegistry.Entry entry =
+          operations
+              .find(step.operation())
+              .orElseThrow(
+                  () ->
+                      new Refusal(
+                          ExecutionStatus.REJECTED,
+                          DocumentReason.OPERATION_NOT_INSTALLED,
+                          "No installed bundle provides the operation '"
+                              + step.operation()
+                              + "'."));
+      if (validate) {
+        validate(step, entry, document.steps().size() > 1 ? "Step " + index + ": " : "");
+      }
+      plan.add(new Planned(step, entry));
+    }
+    return plan;
+  }
+
+  private static void validate(JobStep step, OperationRegistry.Entry entry, String prefix)
+      throws Refusal {
+    JobOperation op = entry.objects().getService();
+    if (op == null) {
+      throw new Refusal(
+          ExecutionStatus.REJECTED,
+          DocumentReason.OPERATION_NOT_INSTALLED,
+          "The operation '" + step.operation() + "' is being uninstalled.");
+    }
+    try {
+      op.validate(step.parameters());
+    } catch (OperationException e) {
+      throw new Refusal(
+          e.rejected() ? ExecutionStatus.REJECTED : ExecutionStatus.FAILED,
+          e.reason(),
+          prefix + e.getMessage());
+    } catch (RuntimeException e) {
+      LOG.error("The operation '{}' failed while validating its parameters", step.operation(), e);
+      throw new Refusal(
+          ExecutionStatus.FAILED,
+          DeviceReason.OPERATION_ERROR,
+          "The operation '" + step.operation() + "' failed to validate its parameters: " + e);
+    } finally {
+      entry.objects().ungetService(op);
+    }
+  }
+
+  /** Runs the steps in order; the first step that does not succeed ends it. */
+  OperationResult execute(RunningExecution run, List<Planned> plan) throws InterruptedException {
+    current = run;
+    try {
+      return executeSteps(run, plan);
+    } finally {
+      current = null;
+      currentEntry = null;
+    }
+  }
+
+  private OperationResult executeSteps(RunningExecution run, List<Planned> plan)
+      throws InterruptedException {
+    Map<String, String> details = new LinkedHashMap<>();
+    int index = 0;
+    for (Planned p : plan) {
+      index++;
+      String prefix = plan.size() > 1 ? index + "." : "";
+      OperationResult r = executeStep(run, p);
+      r.details().forEach((k, v) -> details.put(prefix + k, v));
+      if (r.status() != OperationResult.Status.SUCCEEDED) {
+        return r.status() == OperationResult.Status.FAILED
+            ? OperationResult.failed(r.reason().orElseThrow(), r.message().orElseThrow(), details)
+            : OperationResult.rejected(
+                r.reason().orElseThrow(), r.message().orElseThrow(), details);
+      }
+    }
+    return OperationResult.succeeded(details);
+  }
+
+  /**
+   * Runs one step on the worker pool. The step timer starts when the operation starts (not while it
+   * waits for a worker) and restarts with every progress report or extension.
+   */
+  private OperationResult executeStep(RunningExecution run, Planned p) throws InterruptedException {
+    if (!operations.contains(p.entry())) {
+      return OperationResult.failed(
+          DeviceReason.OPERATION_UNAVAILABLE,
+          "The operation '" + p.step().operation() + "' was uninstalled before it could run.",
+          Map.of());
+    }
+    currentEntry = p.entry();
+    Map<String, String> mdc = MDC.getCopyOfContextMap();
+    CountDownLatch started = new CountDownLatch(1);
+    Future<OperationResult> future;
+    try {
+      future =
+          workers.submit(
+              () -> {
+                if (mdc != null) {
+                  MDC.setContextMap(mdc);
+                }
+                run.startStep(settings.stepTimeoutFor(p.step().operation()));
+                started.countDown();
+                try {
+                  return invoke(run, p);
+                } finally {
+                  MDC.clear();
+                }
+              });
+    } catch (RejectedExecutionException e) {
+      throw new IllegalStateException("the worker pool is shut down", e);
+    }
+    try {
+      while (!started.await(100, TimeUnit.MILLISECONDS)) {
+        if (run.cancelled()) {
+          future.cancel(false);
+          return cancelledResult(run);
+        }
+      }
+      while (true) {
+        long left = run.nanosLeft();
+        if (left <= 0) {
+          return stepTimedOut(run, p, future);
+        }
+        try {
+          OperationResult r = future.get(left, TimeUnit.NANOSECONDS);
+          return run.cancelled() && run.cancelCause() == CancelCause.GATEWAY
+              ? cancelledResult(run)
+              : r;
+        } catch (TimeoutException e) {
+          // The deadline may have moved (progress or an extension): look again.
+        }
+      }
+    } catch (ExecutionException e) {
+      // invoke() catches everything the operation throws; this is an engine fault.
+      return OperationResult.failed(
+          DeviceReason.OPERATION_ERROR, String.valueOf(e.getCause()), Map.of());
+    } catch (InterruptedException e) {
+      run.cancel(CancelCause.GATEWAY, DeviceReason.INTERRUPTED, "The gateway is stopping.");
+      future.cancel(true);
+      throw e;
+    }
+  }
+
+  private OperationResult stepTimedOut(
+      RunningExecution run, Planned p, Future<OperationResult> future) throws InterruptedException {
+    Duration limit = run.stepTimeout();
+    LOG.warn(
+        "The operation '{}' made no progress within its step timeout of {} s; cancelling it",
+        p.step().operation(),
+        limit.toSeconds());
+    run.cancel(
+        CancelCause.GATEWAY,
+        DeviceReason.STEP_TIMEOUT,
+        "The operation '"
+            + p.step().operation()
+            + "' made no progress within its step timeout of "
+            + limit.toSeconds()
+            + " seconds.");
+    awaitQuietly(future);
+    return cancelledResult(run);
+  }
+
+  private static OperationResult cancelledResult(RunningExecution run) {
+    return OperationResult.failed(run.cancelReason(), run.cancelMessage(), Map.of());
+  }
+
+  private static void awaitQuietly(Future<?> future) throws InterruptedException {
+    try {
+      future.get(CANCEL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      // the cancelled operation's own failure is of no interest any more
+    } catch (TimeoutException e) {
+      LOG.error(
+          "The cancelled operation did not return within {} s; interrupting its thread",
+          CANCEL_GRACE.toSeconds());
+      future.cancel(true);
+    }
+  }
+
+  private static OperationResult invoke(RunningExecution run, Planned p) {
+    JobOperation op = p.entry().objects().getService();
+    if (op == null) {
+      return OperationResult.failed(
+          DeviceReason.OPERATION_UNAVAILABLE,
+          "The operation '" + p.step().operation() + "' is no longer available.",
+          Map.of());
+    }
+    try {
+      LOG.info("Running operation '{}'", p.step().operation());
+      OperationResult r = op.execute(run.contextFor(p.step().parameters()));
+      if (r == null) {
+        return OperationResult.failed(
+            DeviceReason.OPERATION_ERROR,
+            "The operation '" + p.step().operation() + "' returned no result.",
+            Map.of());
+      }
+      LOG.info("Operation '{}' ended {}", p.step().operation(), r);
+      return r;
+    } catch (OperationException e) {
+      LOG.warn(
+          "Operation '{}' failed: {} {}",
+          p.step().operation(),
+          e.reason().name(),
+          e.getMessage(),
+          e);
+      return e.rejected()
+          ? OperationResult.rejected(e.reason(), e.getMessage(), Map.of())
+          : OperationResult.failed(e.reason(), e.getMessage(), Map.of());
+    } catch (RuntimeException | LinkageError e) {
+      // A broken operation bundle must never take the engine down with it.
+      LOG.error("Operation '{}' threw", p.step().operation(), e);
+      return OperationResult.failed(
+          DeviceReason.OPERATION_ERROR,
+          "The operation '" + p.step().operation() + "' failed unexpectedly: " + e,
+          Map.of());
+    } finally {
+      try {
+        p.entry().objects().ungetService(op);
+      } catch (IllegalStateException | IllegalArgumentException e) {
+        LOG.debug("The operation service was already released", e);
+      }
+    }
+  }
+
+  private void onOperationRemoved(OperationRegistry.Entry entry) {
+    RunningExecution run = current;
+    if (run != null && entry.equals(currentEntry)) {
+      run.cancel(
+          CancelCause.GATEWAY,
+          DeviceReason.OPERATION_UNAVAILABLE,
+          "The operation '" + entry.type() + "' was uninstalled while it ran.");
+    }
+  }
+
+  /** The details reported for anything but success: the reason code, its class and a sentence. */
+  static Map<String, String> failureDetails(
+      ReasonCode reason, String message, Map<String, String> extra) {
+    Map<String, String> d = new LinkedHashMap<>(extra);
+    d.put("reasonCode", reason.name());
+    d.put("reasonCategory", reason.category());
+    d.put("reason", message);
+    return d;
+  }
+
+  static ExecutionStatus toStatus(OperationResult.Status s) {
+    return switch (s) {
+      case SUCCEEDED -> ExecutionStatus.SUCCEEDED;
+      case FAILED -> ExecutionStatus.FAILED;
+      case REJECTED -> ExecutionStatus.REJECTED;
+    };
+  }
+}
