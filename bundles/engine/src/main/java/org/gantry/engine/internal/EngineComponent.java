@@ -86,10 +86,12 @@ public final class EngineComponent {
               return t;
             });
     Path dataDir = Path.of(config.data_dir()).toAbsolutePath();
+    CrashPoints crash = CrashPoints.fromSystemProperty();
     try {
       for (String thing : things) {
         engines.add(
-            new ThingEngine(thing, dataDir, transport, parser, operations, workers, settings));
+            new ThingEngine(
+                thing, dataDir, transport, parser, operations, workers, settings, crash));
       }
     } catch (IOException e) {
       workers.shutdownNow();

@@ -50,6 +50,7 @@ final class JobsClient implements AutoCloseable {
   private final ScheduledExecutorService scheduler;
   private final Duration timeout;
   private final Consumer<NotifyNext> onNotifyNext;
+  private final CrashPoints crash;
   private final String tokenPrefix;
   private final AtomicLong sequence = new AtomicLong();
   private final Map<String, Pending> pending = new ConcurrentHashMap<>();
@@ -63,7 +64,9 @@ final class JobsClient implements AutoCloseable {
       JobsCodec codec,
       ScheduledExecutorService scheduler,
       Duration timeout,
-      Consumer<NotifyNext> onNotifyNext) {
+      Consumer<NotifyNext> onNotifyNext,
+      CrashPoints crash) {
+    this.crash = crash;
     this.topics = topics;
     this.transport = transport;
     this.codec = codec;
@@ -171,6 +174,8 @@ final class JobsClient implements AutoCloseable {
                 (ok, e) -> {
                   if (e != null) {
                     future.completeExceptionally(e);
+                  } else if (request instanceof UpdateRequest u && u.status().isTerminal()) {
+                    crash.reached(CrashPoints.Point.AFTER_TERMINAL_PUBLISH);
                   }
                 });
     return (CompletableFuture) future;

@@ -42,6 +42,7 @@ final class StepRunner {
   private final OperationRegistry operations;
   private final ExecutorService workers;
   private final ThingEngine.Settings settings;
+  private final CrashPoints crash;
   private volatile RunningExecution current;
   private volatile OperationRegistry.Entry currentEntry;
 
@@ -49,7 +50,9 @@ final class StepRunner {
       JobDocumentParser parser,
       OperationRegistry operations,
       ExecutorService workers,
-      ThingEngine.Settings settings) {
+      ThingEngine.Settings settings,
+      CrashPoints crash) {
+    this.crash = crash;
     this.parser = parser;
     this.operations = operations;
     this.workers = workers;
@@ -280,7 +283,7 @@ final class StepRunner {
     }
   }
 
-  private static OperationResult invoke(RunningExecution run, Planned p) {
+  private OperationResult invoke(RunningExecution run, Planned p) {
     JobOperation op = p.entry().objects().getService();
     if (op == null) {
       return OperationResult.failed(
@@ -290,6 +293,7 @@ final class StepRunner {
     }
     try {
       LOG.info("Running operation '{}'", p.step().operation());
+      crash.reached(CrashPoints.Point.IN_OPERATION);
       OperationResult r = op.execute(run.contextFor(p.step().parameters()));
       if (r == null) {
         return OperationResult.failed(

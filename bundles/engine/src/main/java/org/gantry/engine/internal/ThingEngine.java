@@ -110,6 +110,7 @@ final class ThingEngine implements ConnectionListener {
   private final Settings settings;
   private final JobsClient client;
   private final StepRunner steps;
+  private final CrashPoints crash;
   private final ExecutorService runner;
   private final ScheduledExecutorService scheduler;
   private final Object wakeLock = new Object();
@@ -135,8 +136,10 @@ final class ThingEngine implements ConnectionListener {
       JobDocumentParser parser,
       OperationRegistry operations,
       ExecutorService workers,
-      Settings settings)
+      Settings settings,
+      CrashPoints crash)
       throws IOException {
+    this.crash = crash;
     this.thingName = thingName;
     this.workRoot = dataDir.resolve("work").resolve(thingName);
     this.journal = new Journal(dataDir.resolve("journal").resolve(thingName));
@@ -145,7 +148,7 @@ final class ThingEngine implements ConnectionListener {
     this.scheduler =
         Executors.newSingleThreadScheduledExecutor(named("gantry-engine-timer-" + thingName));
     this.runner = Executors.newSingleThreadExecutor(named("gantry-engine-" + thingName));
-    this.steps = new StepRunner(parser, operations, workers, settings);
+    this.steps = new StepRunner(parser, operations, workers, settings, crash);
     this.client =
         new JobsClient(
             new JobsTopics(thingName),
@@ -153,7 +156,8 @@ final class ThingEngine implements ConnectionListener {
             new JobsCodec(),
             scheduler,
             settings.requestTimeout(),
-            this::onNotifyNext);
+            this::onNotifyNext,
+            crash);
   }
 
   String thingName() {
@@ -423,6 +427,7 @@ final class ThingEngine implements ConnectionListener {
     Journal.Entry entry =
         journal.create(ex.jobId(), ex.executionNumber(), ex.versionNumber(), ex.jobDocument());
     journal.write(entry);
+    crash.reached(CrashPoints.Point.AFTER_START_JOURNAL);
     open.put(entry.key(), entry);
     RunningExecution run = track(entry, ex.versionNumber());
     Duration firstTimeout = settings.stepTimeoutFor(plan.get(0).step().operation());
@@ -437,6 +442,7 @@ final class ThingEngine implements ConnectionListener {
       close(entry);
       return;
     }
+    crash.reached(CrashPoints.Point.AFTER_IN_PROGRESS);
     run.commit(entry.withPhase(Journal.Phase.RUNNING, run.version()));
     LOG.info("Job {} IN_PROGRESS", ex.jobId());
     executeAndReport(run, plan);
@@ -520,6 +526,7 @@ final class ThingEngine implements ConnectionListener {
                 result.details());
     Journal.Entry reporting = run.entry().reporting(status.name(), details, run.version());
     run.commit(reporting);
+    crash.reached(CrashPoints.Point.AFTER_TERMINAL_JOURNAL);
     report(run, reporting, status, details);
   }
 
@@ -588,7 +595,10 @@ final class ThingEngine implements ConnectionListener {
       return; // stopping: the entry stays, and is reported at the next start
     }
     switch (o) {
-      case APPLIED -> LOG.info("Job {} reported {}", run.jobId(), status);
+      case APPLIED -> {
+        LOG.info("Job {} reported {}", run.jobId(), status);
+        crash.reached(CrashPoints.Point.AFTER_TERMINAL_ACCEPTED);
+      }
       case GONE ->
           LOG.info("Job {} was already over at the service; {} not reported", run.jobId(), status);
       case REFUSED -> LOG.error("The service refused the {} report of job {}", status, run.jobId());

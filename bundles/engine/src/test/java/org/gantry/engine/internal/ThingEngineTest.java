@@ -110,7 +110,8 @@ class ThingEngineTest {
             Map.of(),
             Duration.ofMillis(200),
             Duration.ofMillis(20),
-            progressInterval));
+            progressInterval),
+        CrashPoints.none());
   }
 
   private void start(Duration stepTimeout, Duration progressInterval) throws IOException {
