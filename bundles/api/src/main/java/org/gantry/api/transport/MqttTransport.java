@@ -1,5 +1,7 @@
 package org.gantry.api.transport;
 
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -22,6 +24,9 @@ import org.osgi.annotation.versioning.ProviderType;
  * <p><b>Arguments:</b> a {@code null} argument, a topic with wildcards, a malformed filter or a QoS
  * other than 0 or 1 is a programming error: the methods throw {@link NullPointerException} or
  * {@link IllegalArgumentException} at once rather than returning a failed stage.
+ *
+ * <p><b>Durable messages</b> (since 1.1): {@link #publishDurably} accepts a message only once it is
+ * on disk and then delivers it at least once, in order, across disconnects and restarts.
  *
  * @since 1.0
  */
@@ -80,4 +85,61 @@ public interface MqttTransport {
    * @param listener the listener
    */
   void removeConnectionListener(ConnectionListener listener);
+
+  /**
+   * A snapshot of the connection: state, since when, last error, reconnections, and whether a
+   * duplicate client id is suspected.
+   *
+   * @return the status now
+   * @since 1.1
+   */
+  ConnectionStatus status();
+
+  /**
+   * Publishes a message that must not be lost, with QoS 1.
+   *
+   * <p>The message is first written to the transport's outbox on disk and forced to the storage
+   * device; the returned stage completes at that moment, whether or not the transport is connected.
+   * From then on the transport delivers the message to the broker at least once, and in order: the
+   * broker receives durable messages in the order in which their stages completed, and a message is
+   * sent again (after a disconnect or a restart of the runtime) only together with every durable
+   * message accepted after it. The broker may therefore see a message more than once, but never a
+   * later message before an earlier one; receivers must tolerate duplicates.
+   *
+   * <p>Durable messages and those of {@link #publish} are independent queues: there is no order
+   * between them.
+   *
+   * @param topic the topic, without wildcards
+   * @param payload the payload; copied to disk before the stage completes
+   * @return completes once the message is durable; completes exceptionally with a {@link
+   *     TransportException} when it could not be written (no data folder configured, disk full,
+   *     outbox over its size limit, transport closed)
+   * @throws IllegalArgumentException when the topic is not a valid MQTT topic name
+   * @since 1.1
+   */
+  CompletionStage<Void> publishDurably(String topic, byte[] payload);
+
+  /**
+   * Tries a new TLS client identity (certificate and private key), for certificate rotation.
+   *
+   * <p>The transport drops its connection and connects with the new identity. If that connection is
+   * up (CONNACK received and every subscription in place again) within {@code timeout}, the
+   * transport keeps the new identity for every later connection until it is deactivated, and the
+   * stage completes with {@code true}. Otherwise the transport goes back to the identity it had
+   * before, reconnects with it as usual, and the stage completes with {@code false}. The files are
+   * read once, when this method is called; the caller owns making the new identity permanent (the
+   * configured credential files are not changed by the transport).
+   *
+   * <p>Only one swap may be under way at a time.
+   *
+   * @param certificate the new device certificate, PEM (optionally followed by its chain)
+   * @param privateKey the new private key, PEM: PKCS#8, or PKCS#1 RSA, or SEC1 EC
+   * @param timeout how long the new identity has to connect, at least one second
+   * @return completes with whether the new identity is now in use; completes exceptionally with a
+   *     {@link TransportException} when the files cannot be read or do not match each other, the
+   *     transport does not use TLS, another swap is under way, or the transport is closed
+   * @throws IllegalArgumentException when {@code timeout} is shorter than one second
+   * @since 1.1
+   */
+  CompletionStage<Boolean> trySwapIdentity(Path certificate, Path privateKey, Duration timeout);
 }

@@ -3,10 +3,12 @@
  * with confirmation, and connection events. Implementations own the connection; callers never see
  * the MQTT client library.
  *
+ * <p>1.1 adds durable publishing, the connection status and the identity swap.
+ *
  * @since 1.0
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.gantry.api.transport;
 
 import org.osgi.annotation.bundle.Export;

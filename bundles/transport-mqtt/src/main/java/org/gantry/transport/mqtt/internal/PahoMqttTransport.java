@@ -2,6 +2,10 @@ package org.gantry.transport.mqtt.internal;
 
 import static java.util.concurrent.TimeUnit.MILLISECONDS;
 
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,6 +22,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+import javax.net.SocketFactory;
+import javax.net.ssl.TrustManager;
 import org.eclipse.paho.client.mqttv3.IMqttActionListener;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
 import org.eclipse.paho.client.mqttv3.IMqttToken;
@@ -29,10 +36,12 @@ import org.eclipse.paho.client.mqttv3.MqttMessage;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.gantry.api.transport.ConnectionListener;
 import org.gantry.api.transport.ConnectionState;
+import org.gantry.api.transport.ConnectionStatus;
 import org.gantry.api.transport.MessageListener;
 import org.gantry.api.transport.MqttTransport;
 import org.gantry.api.transport.Subscription;
 import org.gantry.api.transport.TransportException;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -92,6 +101,22 @@ public final class PahoMqttTransport implements MqttTransport {
 
   private final Outbox outbox;
 
+  /** Null when no data folder is known: durable publishing then fails with a clear reason. */
+  private final DurableOutbox durable;
+
+  private final String durableUnavailable;
+  private final TrustManager[] trust;
+  private final Backoff duplicateBackoff;
+
+  /** The client identity of every new connection; changed only by an identity swap. */
+  private volatile Tls.Identity identity;
+
+  // status, written on the delivery thread, read by status()
+  private volatile Instant stateSince = Instant.now();
+  private volatile String lastError;
+  private volatile long reconnectCount;
+  private volatile boolean duplicateSuspected;
+
   /** Guards changes of {@link #state} against {@link #closed}. */
   private final Object stateLock = new Object();
 
@@ -112,20 +137,56 @@ public final class PahoMqttTransport implements MqttTransport {
   private boolean outageReported;
   private ScheduledFuture<?> attemptTimer;
   private ScheduledFuture<?> reconnectTimer;
+  private long connectedAtNanos;
+  private int quickLosses;
+  private Swap swap;
 
   /**
-   * Validates the configuration and starts connecting in the background.
+   * Validates the configuration, loads the TLS material, opens the durable outbox and starts
+   * connecting in the background.
    *
    * @param config the configuration
+   * @param context for the framework property {@code gantry.data.dir}, the default data folder
    * @throws IllegalArgumentException naming the property that is missing or invalid
    */
   @Activate
-  public PahoMqttTransport(MqttTransportConfig config) {
+  public PahoMqttTransport(MqttTransportConfig config, BundleContext context) {
+    this(config, context::getProperty);
+  }
+
+  /** Without a framework: {@code data.dir} must be configured for durable publishing. */
+  PahoMqttTransport(MqttTransportConfig config) {
+    this(config, key -> null);
+  }
+
+  PahoMqttTransport(MqttTransportConfig config, UnaryOperator<String> frameworkProperty) {
     this.settings = TransportSettings.from(config);
+    if (settings.tls()) {
+      this.trust = Tls.trust("tls.ca.file", settings.tlsCaFile());
+      if (settings.tlsCertFile() != null) {
+        this.identity =
+            Tls.pem("tls.cert.file", settings.tlsCertFile(), "tls.key.file", settings.tlsKeyFile());
+      } else if (settings.tlsPkcs12File() != null) {
+        this.identity =
+            Tls.pkcs12("tls.pkcs12.file", settings.tlsPkcs12File(), settings.tlsPkcs12Password());
+      }
+      if (identity != null && identity.invalidNow() != null) {
+        // Connecting will fail; say why now, the broker will only say "bad certificate".
+        LOG.warn("MQTT transport {}: {}", settings.clientId(), identity.invalidNow());
+      }
+    } else {
+      this.trust = null;
+    }
     this.backoff =
         new Backoff(
             settings.reconnectMinMillis(),
             settings.reconnectMaxMillis(),
+            () -> ThreadLocalRandom.current().nextDouble());
+    long hard = settings.duplicateBackoffMillis();
+    this.duplicateBackoff =
+        new Backoff(
+            hard,
+            Math.min(TransportSettings.MAX_RECONNECT_MILLIS, 2 * hard),
             () -> ThreadLocalRandom.current().nextDouble());
     this.outbox = new Outbox(settings.maxInflight(), this::runOnDeliveryThread);
     this.delivery =
@@ -133,15 +194,84 @@ public final class PahoMqttTransport implements MqttTransport {
     // A pending reconnect timer must neither hold memory after a cancel nor delay a shutdown.
     delivery.setRemoveOnCancelPolicy(true);
     delivery.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    Path dataDir = dataDir(settings, frameworkProperty);
+    if (dataDir == null) {
+      this.durable = null;
+      this.durableUnavailable =
+          "no data folder: set data.dir in configuration "
+              + PID
+              + " or the framework property "
+              + DATA_DIR_PROPERTY;
+    } else {
+      Path folder = dataDir.resolve("outbox-" + fileSafe(settings.clientId()));
+      try {
+        this.durable =
+            new DurableOutbox(
+                folder,
+                settings.durableMaxBytes(),
+                settings.clientId(),
+                this::runOnDeliveryThread,
+                (task, delay) -> schedule(task, delay),
+                THREAD_PREFIX + "outbox-" + settings.clientId());
+      } catch (IOException | RuntimeException e) {
+        delivery.shutdownNow();
+        throw new IllegalArgumentException(
+            "data.dir: the durable outbox folder " + folder + " cannot be used: " + e, e);
+      }
+      this.durableUnavailable = null;
+    }
     LOG.debug("MQTT transport starting: {}", settings);
     runOnDeliveryThread(this::attemptConnect);
   }
 
+  /** The framework property whose value, plus "/transport", is the default data.dir. */
+  static final String DATA_DIR_PROPERTY = "gantry.data.dir";
+
+  private static Path dataDir(TransportSettings settings, UnaryOperator<String> property) {
+    if (settings.dataDir().isPresent()) {
+      return settings.dataDir().get();
+    }
+    String base = property.apply(DATA_DIR_PROPERTY);
+    if (base == null || base.isBlank()) {
+      return null;
+    }
+    try {
+      return Path.of(base.strip()).resolve("transport");
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new IllegalArgumentException(
+          "data.dir is not set and the framework property "
+              + DATA_DIR_PROPERTY
+              + " '"
+              + base
+              + "' is not a valid path",
+          e);
+    }
+  }
+
+  /** A client id as a file name: anything but letters, digits, '-', '_' and '.' is escaped. */
+  static String fileSafe(String clientId) {
+    StringBuilder name = new StringBuilder();
+    clientId
+        .codePoints()
+        .forEach(
+            c -> {
+              if (c < 128 && (Character.isLetterOrDigit(c) || c == '-' || c == '_')) {
+                name.append((char) c);
+              } else {
+                name.append('%').append(Integer.toHexString(c)).append(';');
+              }
+            });
+    return name.toString();
+  }
+
   static MqttConnectOptions connectOptions(
-      TransportSettings settings, NoDelaySocketFactory socketFactory) {
+      TransportSettings settings, SocketFactory socketFactory) {
     MqttConnectOptions options = new MqttConnectOptions();
     options.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
-    options.setCleanSession(true);
+    // A persistent session keeps our subscriptions and the QoS 1 messages sent to us while we
+    // were away; what we publish durably is kept by our own outbox (README decision record).
+    options.setCleanSession(settings.cleanSession());
+    options.setHttpsHostnameVerificationEnabled(true);
     // Our own loop reconnects: Paho's would report the connection up before the subscriptions are.
     options.setAutomaticReconnect(false);
     options.setKeepAliveInterval(settings.keepAliveSeconds());
@@ -223,6 +353,66 @@ public final class PahoMqttTransport implements MqttTransport {
     return subscription.future.minimalCompletionStage();
   }
 
+  @Override
+  public ConnectionStatus status() {
+    return new Status(
+        state,
+        stateSince,
+        java.util.Optional.ofNullable(lastError),
+        reconnectCount,
+        duplicateSuspected,
+        durable == null ? 0 : durable.backlog());
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The stage completes on the transport's delivery thread.
+   */
+  @Override
+  public CompletionStage<Void> publishDurably(String topic, byte[] payload) {
+    Topics.checkTopicName(topic);
+    Objects.requireNonNull(payload, "payload");
+    if (durable == null) {
+      return CompletableFuture.<Void>failedFuture(
+              new TransportException(
+                  "cannot publish durably to '" + topic + "': " + durableUnavailable, null))
+          .minimalCompletionStage();
+    }
+    return durable.append(topic, payload).minimalCompletionStage();
+  }
+
+  @Override
+  public CompletionStage<Boolean> trySwapIdentity(
+      Path certificate, Path privateKey, Duration timeout) {
+    Objects.requireNonNull(certificate, "certificate");
+    Objects.requireNonNull(privateKey, "privateKey");
+    Objects.requireNonNull(timeout, "timeout");
+    if (timeout.compareTo(Duration.ofSeconds(1)) < 0) {
+      throw new IllegalArgumentException("timeout must be at least 1 s, got " + timeout);
+    }
+    CompletableFuture<Boolean> result = new CompletableFuture<>();
+    if (!settings.tls()) {
+      result.completeExceptionally(
+          new TransportException(
+              "cannot swap the identity: broker.url " + settings.serverUri() + " is not TLS",
+              null));
+      return result.minimalCompletionStage();
+    }
+    Tls.Identity next;
+    try {
+      next = Tls.pem("certificate", certificate, "private key", privateKey);
+    } catch (IllegalArgumentException e) {
+      result.completeExceptionally(
+          new TransportException("cannot swap the identity: " + e.getMessage(), e));
+      return result.minimalCompletionStage();
+    }
+    if (!runOnDeliveryThread(() -> startSwap(next, timeout, result))) {
+      result.completeExceptionally(closedException("swap the identity"));
+    }
+    return result.minimalCompletionStage();
+  }
+
   /** Stops reconnecting, disconnects, and stops the delivery thread. */
   @Deactivate
   void deactivate() {
@@ -234,6 +424,10 @@ public final class PahoMqttTransport implements MqttTransport {
     setState(ConnectionState.DISCONNECTED);
     if (connection != null) {
       disconnect(connection);
+    }
+    if (durable != null) {
+      // appends already queued reach the disk; what is unacknowledged goes out after a restart
+      durable.close(QUIESCE_MILLIS);
     }
     // Acks that arrived while quiescing are queued before this, so they complete normally first.
     boolean queued = runOnDeliveryThread(this::failOutstanding);
@@ -421,9 +615,32 @@ public final class PahoMqttTransport implements MqttTransport {
     } else {
       LOG.info("MQTT connected to {} as {}", settings.serverUri(), settings.clientId());
     }
+    if (everConnected) {
+      reconnectCount++;
+    }
     everConnected = true;
     failedAttempts = 0;
     outageReported = false;
+    connectedAtNanos = System.nanoTime();
+    long window = settings.duplicateWindowSeconds() * 1000L;
+    schedule(() -> stayedUp(connection), window);
+    if (swap != null && connection.identity == swap.next) {
+      Swap done = swap;
+      swap = null;
+      cancel(done.timer);
+      LOG.info(
+          "MQTT transport {} connected with the new client identity {}; keeping it",
+          settings.clientId(),
+          done.next.source());
+      done.result.complete(true);
+    }
+    if (durable != null) {
+      durable.connected(
+          (topic, payload) ->
+              outbox.publish(
+                  topic, payload, 1, () -> notConnected("publish durably to '" + topic + "'")),
+          settings.maxInflight());
+    }
     listenersToldConnected = true;
     for (ConnectionListener listener : connectionListeners) {
       try {
@@ -446,13 +663,14 @@ public final class PahoMqttTransport implements MqttTransport {
       return;
     }
     failedAttempts++;
+    lastError = ConnectErrors.explain(cause, connection.identity, settings.serverUri());
     if (!outageReported) {
       outageReported = true;
       LOG.warn(
           "MQTT cannot connect to {} as {}: {}; retrying with backoff of {} to {} ms",
           settings.serverUri(),
           settings.clientId(),
-          describe(cause),
+          lastError,
           settings.reconnectMinMillis(),
           settings.reconnectMaxMillis());
     } else {
@@ -466,6 +684,14 @@ public final class PahoMqttTransport implements MqttTransport {
   }
 
   private void onConnectionLost(Connection connection, Throwable cause) {
+    onConnectionLost(connection, cause, false);
+  }
+
+  /**
+   * @param deliberate we drop the connection ourselves (identity swap): no error, no duplicate-id
+   *     suspicion, and the next attempt starts at once
+   */
+  private void onConnectionLost(Connection connection, Throwable cause, boolean deliberate) {
     if (connection != current || closed) {
       return;
     }
@@ -487,13 +713,28 @@ public final class PahoMqttTransport implements MqttTransport {
                     + "'",
                 cause));
     discard(connection);
-    LOG.warn(
-        "MQTT connection to {} as {} lost: {}; reconnecting with backoff of {} to {} ms",
-        settings.serverUri(),
-        settings.clientId(),
-        describe(cause),
-        settings.reconnectMinMillis(),
-        settings.reconnectMaxMillis());
+    if (durable != null) {
+      durable.disconnected();
+    }
+    boolean wasSuspected = duplicateSuspected;
+    if (!deliberate) {
+      lastError = "connection lost: " + describe(cause);
+      countQuickLoss();
+    }
+    if (deliberate) {
+      LOG.info("MQTT transport {}: {}", settings.clientId(), describe(cause));
+    } else if (wasSuspected) {
+      // one line per episode (countQuickLoss logged it); the rest is detail
+      LOG.debug("MQTT connection to {} lost again: {}", settings.serverUri(), describe(cause));
+    } else if (!duplicateSuspected) {
+      LOG.warn(
+          "MQTT connection to {} as {} lost: {}; reconnecting with backoff of {} to {} ms",
+          settings.serverUri(),
+          settings.clientId(),
+          describe(cause),
+          settings.reconnectMinMillis(),
+          settings.reconnectMaxMillis());
+    }
     outageReported = true;
     for (SubscriptionImpl s : List.copyOf(subscriptions)) {
       if (!s.future.isDone()) {
@@ -520,14 +761,135 @@ public final class PahoMqttTransport implements MqttTransport {
         }
       }
     }
-    scheduleReconnect();
+    if (deliberate) {
+      failedAttempts = 0;
+      reconnectTimer = schedule(this::attemptConnect, 0);
+    } else {
+      scheduleReconnect();
+    }
+  }
+
+  // ---- duplicate client id (delivery thread) ----
+
+  /** A lost connection: if it was short-lived, one more hint of a duplicate client id. */
+  private void countQuickLoss() {
+    long upMillis = (System.nanoTime() - connectedAtNanos) / 1_000_000L;
+    if (upMillis >= settings.duplicateWindowSeconds() * 1000L) {
+      quickLosses = 0;
+      return;
+    }
+    quickLosses++;
+    if (quickLosses >= settings.duplicateLosses() && !duplicateSuspected) {
+      duplicateSuspected = true;
+      LOG.warn(
+          "MQTT broker {} dropped {} {} times in a row within {} s of connecting: another client"
+              + " probably uses the same client id; reconnecting only every {} ms or so until a"
+              + " connection stays up",
+          settings.serverUri(),
+          settings.clientId(),
+          quickLosses,
+          settings.duplicateWindowSeconds(),
+          settings.duplicateBackoffMillis());
+    }
+  }
+
+  /** The connection outlived the duplicate window: whatever dropped us before has stopped. */
+  private void stayedUp(Connection connection) {
+    if (connection != current || state != ConnectionState.CONNECTED) {
+      return;
+    }
+    quickLosses = 0;
+    if (duplicateSuspected) {
+      duplicateSuspected = false;
+      LOG.info(
+          "MQTT connection of {} to {} stays up again: no longer suspecting a duplicate client id",
+          settings.clientId(),
+          settings.serverUri());
+    }
+  }
+
+  // ---- identity swap (delivery thread) ----
+
+  private void startSwap(Tls.Identity next, Duration timeout, CompletableFuture<Boolean> result) {
+    if (closed) {
+      result.completeExceptionally(closedException("swap the identity"));
+      return;
+    }
+    if (swap != null) {
+      result.completeExceptionally(
+          new TransportException(
+              "cannot swap the identity: another swap (to " + swap.next.source() + ") is under way",
+              null));
+      return;
+    }
+    swap = new Swap(identity, next, result);
+    identity = next;
+    failedAttempts = 0;
+    LOG.info(
+        "MQTT transport {}: trying the new client identity {} for up to {} ms",
+        settings.clientId(),
+        next.source(),
+        timeout.toMillis());
+    swap.timer = schedule(this::swapTimedOut, timeout.toMillis());
+    restartConnection("reconnecting with the new client identity " + next.source());
+  }
+
+  private void swapTimedOut() {
+    if (swap == null) {
+      return;
+    }
+    Swap failed = swap;
+    swap = null;
+    identity = failed.previous;
+    failedAttempts = 0;
+    LOG.warn(
+        "MQTT transport {}: the new client identity {} did not connect in time ({}); back to {}",
+        settings.clientId(),
+        failed.next.source(),
+        lastError == null ? "no error reported" : lastError,
+        failed.previous == null ? "no client certificate" : failed.previous.source());
+    restartConnection("back to the previous client identity");
+    failed.result.complete(false);
+  }
+
+  /** Drops whatever connection or attempt there is and connects again at once. */
+  private void restartConnection(String why) {
+    if (closed) {
+      return;
+    }
+    Connection connection = current;
+    if (state == ConnectionState.CONNECTED) {
+      onConnectionLost(connection, new TransportException(why, null), true);
+    } else if (state == ConnectionState.CONNECTING) {
+      if (!connection.safeToForce()) {
+        // see Connection#safeToForce: look again shortly
+        schedule(
+            () -> {
+              if (current == connection && state == ConnectionState.CONNECTING) {
+                restartConnection(why);
+              }
+            },
+            FORCE_POLL_MILLIS);
+        return;
+      }
+      cancel(attemptTimer);
+      setState(ConnectionState.DISCONNECTED);
+      discard(connection);
+      reconnectTimer = schedule(this::attemptConnect, 0);
+    } else {
+      cancel(reconnectTimer);
+      reconnectTimer = schedule(this::attemptConnect, 0);
+    }
   }
 
   private void scheduleReconnect() {
     if (closed) {
       return;
     }
-    long delay = backoff.delayMillis(failedAttempts);
+    long delay =
+        duplicateSuspected
+            ? duplicateBackoff.delayMillis(quickLosses - settings.duplicateLosses())
+            : backoff.delayMillis(failedAttempts);
     LOG.debug("MQTT next connection attempt to {} in {} ms", settings.serverUri(), delay);
     reconnectTimer = schedule(this::attemptConnect, delay);
   }
@@ -536,6 +898,11 @@ public final class PahoMqttTransport implements MqttTransport {
   private void failOutstanding() {
     cancel(attemptTimer);
     cancel(reconnectTimer);
+    if (swap != null) {
+      cancel(swap.timer);
+      swap.result.completeExceptionally(closedException("finish the identity swap"));
+      swap = null;
+    }
     outbox.close(topic -> closedException("publish to '" + topic + "'"));
     for (SubscriptionImpl s : subscriptions) {
       cancel(s.timeout);
@@ -715,6 +1082,9 @@ public final class PahoMqttTransport implements MqttTransport {
       if (closed && next != ConnectionState.DISCONNECTED) {
         return false;
       }
+      if (state != next) {
+        stateSince = Instant.now();
+      }
       state = next;
       return true;
     }
@@ -870,6 +1240,7 @@ public final class PahoMqttTransport implements MqttTransport {
   /** One Paho client, for one connection attempt and the connection it may become. */
   private final class Connection implements MqttCallback {
     final long epoch;
+    final Tls.Identity identity;
     final MqttAsyncClient client;
     final MqttConnectOptions options;
     final AtomicBoolean discarded = new AtomicBoolean();
@@ -878,7 +1249,14 @@ public final class PahoMqttTransport implements MqttTransport {
 
     Connection(long epoch) throws MqttException {
       this.epoch = epoch;
-      this.options = connectOptions(settings, new NoDelaySocketFactory(() -> wroteConnect = true));
+      this.identity = PahoMqttTransport.this.identity;
+      SocketFactory factory =
+          settings.tls()
+              ? new TlsSocketFactory(
+                  Tls.context(identity, trust), settings.tlsAlpn(), () -> wroteConnect = true)
+              : new NoDelaySocketFactory(() -> wroteConnect = true);
+      this.options = connectOptions(settings, factory);
+      // In memory: what must survive is in our durable outbox, and the broker keeps the session.
       this.client =
           new MqttAsyncClient(settings.serverUri(), settings.clientId(), new MemoryPersistence());
       client.setCallback(this);
@@ -942,4 +1320,28 @@ public final class PahoMqttTransport implements MqttTransport {
       return "Subscription[" + filter + ", QoS " + qos + (closed.get() ? ", closed" : "") + "]";
     }
   }
+
+  /** An identity swap under way (delivery thread). */
+  private static final class Swap {
+    final Tls.Identity previous;
+    final Tls.Identity next;
+    final CompletableFuture<Boolean> result;
+    ScheduledFuture<?> timer;
+
+    Swap(Tls.Identity previous, Tls.Identity next, CompletableFuture<Boolean> result) {
+      this.previous = previous;
+      this.next = next;
+      this.result = result;
+    }
+  }
+
+  /** An immutable snapshot for {@link #status()}. */
+  private record Status(
+      ConnectionState state,
+      Instant since,
+      java.util.Optional<String> lastError,
+      long reconnectCount,
+      boolean duplicateClientIdSuspected,
+      long durableBacklog)
+      implements ConnectionStatus {}
 }

@@ -82,7 +82,8 @@ class NoDelaySocketFactoryTest {
     MqttConnectOptions options = PahoMqttTransport.connectOptions(settings, factory);
     assertSame(factory, options.getSocketFactory());
     assertEquals(MqttConnectOptions.MQTT_VERSION_3_1_1, options.getMqttVersion());
-    assertTrue(options.isCleanSession());
+    assertFalse(options.isCleanSession(), "a persistent session by default");
+    assertTrue(options.isHttpsHostnameVerificationEnabled());
     assertFalse(options.isAutomaticReconnect());
     assertEquals(45, options.getKeepAliveInterval());
     assertEquals(7, options.getConnectionTimeout());

@@ -54,6 +54,9 @@ final class TestConfigs {
       if (type == long.class) {
         return 0L;
       }
+      if (type == boolean.class) {
+        return false;
+      }
       return null;
     }
     if (type == String.class) {
@@ -64,6 +67,9 @@ final class TestConfigs {
     }
     if (type == long.class) {
       return raw instanceof Number n ? n.longValue() : Long.parseLong(raw.toString());
+    }
+    if (type == boolean.class) {
+      return raw instanceof Boolean b ? b : Boolean.parseBoolean(raw.toString());
     }
     throw new IllegalStateException("unsupported config type " + type);
   }
