@@ -23,9 +23,9 @@ final class CrashPoints {
 
   /** Where the engine can be made to crash, in the order an execution passes them. */
   enum Point {
-    /** The STARTING journal entry is on disk; IN_PROGRESS not yet requested. */
+    /** The ACTIVE journal entry is on disk; IN_PROGRESS not yet requested. */
     AFTER_START_JOURNAL("after-start-journal"),
-    /** The service accepted IN_PROGRESS; the journal still says STARTING. */
+    /** The service accepted IN_PROGRESS; the operation has not been called. */
     AFTER_IN_PROGRESS("after-in-progress"),
     /** The operation was called and has not returned. */
     IN_OPERATION("in-operation"),

@@ -40,10 +40,12 @@ final class Journal {
 
   /** Where an execution is in its life on this gateway. */
   enum Phase {
-    /** Accepted by the gateway; IN_PROGRESS is being requested. */
-    STARTING,
-    /** IN_PROGRESS at the service; the operation runs (or ran when the gateway stopped). */
-    RUNNING,
+    /**
+     * Accepted by the gateway: IN_PROGRESS is requested or granted, and the operation may be
+     * running. Written once, before IN_PROGRESS is requested; whether the service granted it is
+     * read from the service at recovery, which saves a disk sync per execution.
+     */
+    ACTIVE,
     /** The terminal status is decided and being reported: the entry is the durable outbox. */
     REPORTING
   }
@@ -127,7 +129,7 @@ final class Journal {
         jobId,
         executionNumber,
         sequence.incrementAndGet(),
-        Phase.STARTING,
+        Phase.ACTIVE,
         version,
         document,
         null,

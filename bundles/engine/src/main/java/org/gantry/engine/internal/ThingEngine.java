@@ -340,7 +340,7 @@ final class ThingEngine implements ConnectionListener {
         RunningExecution run = track(e, ex.versionNumber());
         report(run, e, ExecutionStatus.valueOf(e.terminalStatus()), e.terminalDetails());
       }
-      case STARTING, RUNNING -> {
+      case ACTIVE -> {
         if (ex.status() == ExecutionStatus.IN_PROGRESS) {
           resume(e, ex);
         } else {
@@ -443,7 +443,6 @@ final class ThingEngine implements ConnectionListener {
       return;
     }
     crash.reached(CrashPoints.Point.AFTER_IN_PROGRESS);
-    run.commit(entry.withPhase(Journal.Phase.RUNNING, run.version()));
     LOG.info("Job {} IN_PROGRESS", ex.jobId());
     executeAndReport(run, plan);
   }
@@ -468,7 +467,6 @@ final class ThingEngine implements ConnectionListener {
       report(run, reporting, status, details);
       return;
     }
-    run.commit(e.withPhase(Journal.Phase.RUNNING, run.version()));
     executeAndReport(run, plan);
   }
 
@@ -507,7 +505,7 @@ final class ThingEngine implements ConnectionListener {
     }
     progress.close();
     if (!running) {
-      // Stopping: the journal still says RUNNING, so the execution resumes at the next start.
+      // Stopping: the journal still says ACTIVE, so the execution resumes at the next start.
       return;
     }
     if (run.cancelCause() == CancelCause.SERVICE) {

@@ -460,8 +460,8 @@ class ThingEngineTest {
     Path entry = journalDir().resolve("jj-1.exec");
     assertTrue(Files.exists(entry), "journal entry exists while the operation runs");
     Journal.Entry e = Journal.decode(Files.readAllBytes(entry));
-    assertEquals(Journal.Phase.RUNNING, e.phase());
-    assertEquals(2L, e.version());
+    assertEquals(Journal.Phase.ACTIVE, e.phase());
+    assertEquals(1L, e.version()); // as queued: the service's version is read back at recovery
     release.countDown();
     awaitStatus("jj", ExecutionStatus.SUCCEEDED);
     await(() -> !Files.exists(entry), "journal entry removed after the terminal report");
@@ -535,7 +535,7 @@ class ThingEngineTest {
     e.status = ExecutionStatus.CANCELED;
     Journal journal = new Journal(journalDir());
     Journal.Entry entry =
-        journal.create("jf", 1, 2, "{\"operation\":\"ok\"}").withPhase(Journal.Phase.RUNNING, 2);
+        journal.create("jf", 1, 2, "{\"operation\":\"ok\"}").withPhase(Journal.Phase.ACTIVE, 2);
     journal.write(entry);
     start();
     await(() -> !Files.exists(journalDir().resolve("jf-1.exec")), "entry closed");
