@@ -26,8 +26,6 @@ import org.gantry.protocol.JobsTopics;
 import org.gantry.protocol.NotifyNext;
 import org.gantry.protocol.ProtocolException;
 import org.gantry.protocol.Rejected;
-import org.gantry.protocol.StartNextAccepted;
-import org.gantry.protocol.StartNextRequest;
 import org.gantry.protocol.UpdateAccepted;
 import org.gantry.protocol.UpdateRequest;
 import org.slf4j.Logger;
@@ -117,16 +115,6 @@ final class JobsClient implements AutoCloseable {
         DescribeAccepted.class);
   }
 
-  CompletableFuture<Reply<StartNextAccepted>> startNext(
-      Map<String, String> statusDetails, Long stepTimeoutInMinutes) {
-    String token = nextToken();
-    return send(
-        topics.startNext(),
-        new StartNextRequest(statusDetails, stepTimeoutInMinutes, token),
-        token,
-        StartNextAccepted.class);
-  }
-
   /** Sends an update; the caller's request has no client token yet: this sets a fresh one. */
   CompletableFuture<Reply<UpdateAccepted>> update(String jobId, UpdateRequest request) {
     String token = nextToken();
@@ -211,16 +199,12 @@ final class JobsClient implements AutoCloseable {
         DescribeAccepted a = codec.decode(payload, DescribeAccepted.class);
         complete(a.clientToken(), Reply.ok(a), topic);
       }
-      case START_NEXT -> {
-        StartNextAccepted a = codec.decode(payload, StartNextAccepted.class);
-        complete(a.clientToken(), Reply.ok(a), topic);
-      }
       case UPDATE -> {
         UpdateAccepted a = codec.decode(payload, UpdateAccepted.class);
         complete(a.clientToken(), Reply.ok(a), topic);
       }
       default -> {
-        // answers to requests this engine does not send (get): another client's
+        // answers to requests this engine does not send (get, start-next): another client's
       }
     }
   }
