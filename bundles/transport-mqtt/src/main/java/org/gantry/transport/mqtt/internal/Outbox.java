@@ -41,6 +41,11 @@ final class Outbox {
   private static final Logger LOG = LoggerFactory.getLogger(Outbox.class);
 
   private final Semaphore permits;
+
+  /** Publishes the client refused with 32202 or 32001; the permits are meant to keep this 0. */
+  private final java.util.concurrent.atomic.AtomicLong refusals =
+      new java.util.concurrent.atomic.AtomicLong();
+
   private final Executor completions;
   private final Object lock = new Object();
 
@@ -111,6 +116,11 @@ final class Outbox {
     return publish.future;
   }
 
+  /** How many publishes the client refused with 32202 or 32001; for tests and diagnostics. */
+  long refusals() {
+    return refusals.get();
+  }
+
   /** Publishes handed to the client and not yet answered, and those waiting; for tests. */
   int pending() {
     synchronized (lock) {
@@ -129,9 +139,14 @@ final class Outbox {
       inFlight.remove(publish);
       publish.releasePermit();
       if (e instanceof MqttException m
-          && m.getReasonCode() == MqttException.REASON_CODE_MAX_INFLIGHT) {
+          && (m.getReasonCode() == MqttException.REASON_CODE_MAX_INFLIGHT
+              || m.getReasonCode() == MqttException.REASON_CODE_NO_MESSAGE_IDS_AVAILABLE)) {
+        refusals.incrementAndGet();
         // The permits are meant to make this impossible: say so loudly, never retry in a loop.
-        LOG.error("MQTT client refused a publish with 32202 despite the in-flight permits", e);
+        LOG.error(
+            "MQTT client refused a publish with {} despite the in-flight permits",
+            m.getReasonCode(),
+            e);
       }
       return new TransportException(
           "publish to '" + publish.topic + "' failed: " + PahoMqttTransport.describe(e), e);

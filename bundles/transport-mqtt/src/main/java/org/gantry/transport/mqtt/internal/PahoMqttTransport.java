@@ -353,6 +353,11 @@ public final class PahoMqttTransport implements MqttTransport {
     return subscription.future.minimalCompletionStage();
   }
 
+  /** Publishes Paho refused with 32202 or 32001 since activation: 0 unless back-pressure broke. */
+  long clientRefusals() {
+    return outbox.refusals();
+  }
+
   @Override
   public ConnectionStatus status() {
     return new Status(

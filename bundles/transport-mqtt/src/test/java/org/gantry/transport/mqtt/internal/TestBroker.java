@@ -1,15 +1,21 @@
 package org.gantry.transport.mqtt.internal;
 
+import io.moquette.broker.ISslContextCreator;
 import io.moquette.broker.Server;
 import io.moquette.broker.config.MemoryConfig;
 import io.moquette.broker.security.IAuthorizatorPolicy;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Properties;
+import javax.net.ssl.SSLException;
 
 /**
  * An embedded Moquette 0.17 broker on 127.0.0.1 and a free port, with telemetry, persistence and
@@ -21,12 +27,38 @@ final class TestBroker implements AutoCloseable {
   private final int port;
   private final Path dataDir;
   private final IAuthorizatorPolicy policy;
+  private final ISslContextCreator tls;
   private Server server;
 
-  private TestBroker(int port, Path dataDir, IAuthorizatorPolicy policy) {
+  private TestBroker(int port, Path dataDir, IAuthorizatorPolicy policy, ISslContextCreator tls) {
     this.port = port;
     this.dataDir = dataDir;
     this.policy = policy;
+    this.tls = tls;
+  }
+
+  /**
+   * A TLS-only broker that requires a client certificate signed by {@code clientCa}.
+   *
+   * @param server the broker's key and certificate
+   */
+  static TestBroker startTls(Path dataDir, TestPki.Issued server, X509Certificate clientCa) {
+    ISslContextCreator tls =
+        () -> {
+          try {
+            return SslContextBuilder.forServer(server.keys().getPrivate(), server.certificate())
+                .trustManager(clientCa)
+                .clientAuth(ClientAuth.REQUIRE)
+                .sslProvider(SslProvider.JDK)
+                .protocols("TLSv1.3", "TLSv1.2")
+                .build();
+          } catch (SSLException e) {
+            throw new IllegalStateException("test broker TLS context", e);
+          }
+        };
+    TestBroker broker = new TestBroker(freePort(), dataDir, null, tls);
+    broker.start();
+    return broker;
   }
 
   static TestBroker start(Path dataDir) {
@@ -37,7 +69,7 @@ final class TestBroker implements AutoCloseable {
    * @param policy who may publish and subscribe to what; null allows everything
    */
   static TestBroker start(Path dataDir, IAuthorizatorPolicy policy) {
-    TestBroker broker = new TestBroker(freePort(), dataDir, policy);
+    TestBroker broker = new TestBroker(freePort(), dataDir, policy, null);
     broker.start();
     return broker;
   }
@@ -61,8 +93,14 @@ final class TestBroker implements AutoCloseable {
       throw new IllegalStateException("broker already running on port " + port);
     }
     Server s = new Server();
+    Properties p = properties(port, dataDir);
+    if (tls != null) {
+      p.setProperty("port", "disabled");
+      p.setProperty("ssl_port", Integer.toString(port));
+      p.setProperty("need_client_auth", "true");
+    }
     try {
-      s.startServer(new MemoryConfig(properties(port, dataDir)), List.of(), null, null, policy);
+      s.startServer(new MemoryConfig(p), List.of(), tls, null, policy);
     } catch (IOException e) {
       throw new UncheckedIOException("Moquette did not start on port " + port, e);
     }
@@ -81,7 +119,7 @@ final class TestBroker implements AutoCloseable {
   }
 
   String url() {
-    return "tcp://127.0.0.1:" + port;
+    return (tls == null ? "tcp" : "ssl") + "://127.0.0.1:" + port;
   }
 
   @Override
