@@ -22,7 +22,16 @@ public enum DocumentReason implements ReasonCode {
   /** The document names an operation type that no installed bundle provides. */
   OPERATION_NOT_INSTALLED,
   /** The operation refused the parameters the document gives it. */
-  INVALID_PARAMETERS;
+  INVALID_PARAMETERS,
+  /**
+   * The document still holds a placeholder the service should have replaced before sending it, for
+   * example a presigned-URL placeholder {@code ${aws:iot:s3-presigned-url:...}}: the job was sent
+   * without the service's substitution (a missing presign role, or a copy of the template), so the
+   * gateway has nothing it could fetch.
+   *
+   * @since 1.1
+   */
+  UNRESOLVED_PLACEHOLDER;
 
   @Override
   public String category() {

@@ -65,8 +65,13 @@ final class StepRunner {
     return current;
   }
 
-  /** One step, with the operation that will run it. */
-  record Planned(JobStep step, OperationRegistry.Entry entry) {}
+  /**
+   * One step, with the operation that will run it.
+   *
+   * @param finalStep whether it is the document's final step, which runs only when every step
+   *     before it succeeded
+   */
+  record Planned(JobStep step, OperationRegistry.Entry entry, boolean finalStep) {}
 
   /** A document that cannot run: the status and reason to report. */
   static final class Refusal extends Exception {
@@ -103,6 +108,9 @@ final class StepRunner {
           "The gateway could not read the job document: " + e);
     }
     List<Planned> plan = new ArrayList<>();
+    // The final step is the last of steps() (the same object): validated like any other, so that a
+    // job whose clean-up cannot run is refused before its first step changes anything.
+    JobStep last = document.finalStep().orElse(null);
     int index = 0;
     for (JobStep step : document.steps()) {
       index++;
@@ -117,10 +125,14 @@ final class StepRunner {
                           "No installed bundle provides the operation '"
                               + step.operation()
                               + "'."));
+      boolean isFinal = step == last && index == document.steps().size();
       if (validate) {
-        validate(step, entry, document.steps().size() > 1 ? "Step " + index + ": " : "");
+        validate(
+            step,
+            entry,
+            isFinal ? "Final step: " : document.steps().size() > 1 ? "Step " + index + ": " : "");
       }
-      plan.add(new Planned(step, entry));
+      plan.add(new Planned(step, entry, isFinal));
     }
     return plan;
   }
@@ -167,16 +179,26 @@ final class StepRunner {
       throws InterruptedException {
     Map<String, String> details = new LinkedHashMap<>();
     int index = 0;
+    // The first step that does not succeed ends the loop, so the final step (always last) is
+    // reached only when every step before it succeeded: that is the whole finalStep rule.
     for (Planned p : plan) {
       index++;
-      String prefix = plan.size() > 1 ? index + "." : "";
+      // ':' is one of the few characters statusDetails keys allow ([a-zA-Z0-9:_-]); '.' would be
+      // turned into '_' by the sanitiser.
+      String prefix = p.finalStep() ? "final:" : plan.size() > 1 ? index + ":" : "";
+      if (p.finalStep()) {
+        LOG.info("Every step succeeded; running the final step '{}'", p.step().operation());
+      }
       OperationResult r = executeStep(run, p);
       r.details().forEach((k, v) -> details.put(prefix + k, v));
       if (r.status() != OperationResult.Status.SUCCEEDED) {
+        String message =
+            p.finalStep()
+                ? "The final step failed: " + r.message().orElseThrow()
+                : r.message().orElseThrow();
         return r.status() == OperationResult.Status.FAILED
-            ? OperationResult.failed(r.reason().orElseThrow(), r.message().orElseThrow(), details)
-            : OperationResult.rejected(
-                r.reason().orElseThrow(), r.message().orElseThrow(), details);
+            ? OperationResult.failed(r.reason().orElseThrow(), message, details)
+            : OperationResult.rejected(r.reason().orElseThrow(), message, details);
       }
     }
     return OperationResult.succeeded(details);

@@ -630,4 +630,63 @@ class ThingEngineTest {
       second.stop();
     }
   }
+
+  @Test
+  void theFinalStepRunsOnlyWhenEveryOtherStepSucceeded() throws Exception {
+    List<String> ran = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    install(
+        "work",
+        ctx -> {
+          ran.add("work:" + ctx.jobId());
+          return ctx.parameters().requireString("outcome").equals("ok")
+              ? OperationResult.succeeded(Map.of("did", "work"))
+              : OperationResult.failed(
+                  org.gantry.api.operation.DeviceReason.OPERATION_FAILED, "broke", Map.of());
+        });
+    install(
+        "cleanup",
+        ctx -> {
+          ran.add("cleanup:" + ctx.jobId());
+          return OperationResult.succeeded(Map.of("cleaned", "yes"));
+        });
+    // The document's shape is the parser's business: here "ok"/"broken" picks the first step's
+    // outcome, and every document has the same final step.
+    JobDocumentParser withFinalStep =
+        json ->
+            new JobDocument(
+                List.of(
+                    new JobStep(
+                        "work",
+                        JobParameters.of(
+                            Map.of("outcome", json.contains("broken") ? "broken" : "ok")))),
+                new JobStep("cleanup", JobParameters.empty()));
+    service.queue("jf-ok", "{\"ok\":1}");
+    service.queue("jf-broken", "{\"broken\":1}");
+    engine =
+        new ThingEngine(
+            THING,
+            data,
+            transport.asService(),
+            withFinalStep,
+            operations,
+            workers,
+            new ThingEngine.Settings(
+                Duration.ofMillis(300),
+                Duration.ofSeconds(30),
+                Map.of(),
+                Duration.ofMillis(200),
+                Duration.ofMillis(20),
+                Duration.ZERO),
+            CrashPoints.none());
+    engine.start();
+    awaitStatus("jf-ok", ExecutionStatus.SUCCEEDED);
+    awaitStatus("jf-broken", ExecutionStatus.FAILED);
+
+    assertEquals(List.of("work:jf-ok", "cleanup:jf-ok", "work:jf-broken"), ran);
+    assertEquals("work", service.exec("jf-ok").details.get("1:did"));
+    assertEquals("yes", service.exec("jf-ok").details.get("final:cleaned"));
+    Map<String, String> failed = service.exec("jf-broken").details;
+    assertEquals("OPERATION_FAILED", failed.get("reasonCode"));
+    assertFalse(failed.containsKey("final:cleaned"), failed.toString());
+  }
 }

@@ -23,9 +23,11 @@ import org.slf4j.LoggerFactory;
  * Parses job documents with Gson's streaming reader in strict mode and recognises their format.
  *
  * <p>Formats are told apart by shape (ARCHITECTURE.md, "Job document formats"): a top-level {@code
- * afr_ota} is AWS IoT OTA, {@code version} with {@code steps[].action} is the AWS IoT Device Client
- * schema, anything else is Gantry's own. Only Gantry's own is carried out so far; the AWS formats
- * are refused by name so that an operator sees why rather than a generic shape error.
+ * afr_ota} is AWS IoT OTA ({@link OtaFormat}), {@code version} with {@code steps[].action} is the
+ * AWS IoT Device Client schema ({@link DeviceClientFormat}), anything else is Gantry's own. Every
+ * format is normalised to the same {@link JobDocument}, so the engine and the operations never see
+ * which one the service sent. Before the format is looked at, a presigned-URL placeholder anywhere
+ * in the document refuses it ({@link Placeholders}).
  */
 @Component(service = JobDocumentParser.class, immediate = true)
 @Designate(ocd = GsonJobDocumentParser.Config.class)
@@ -64,6 +66,7 @@ public final class GsonJobDocumentParser implements JobDocumentParser {
 
   static final String OPERATION = "operation";
   static final String STEPS = "steps";
+  static final String FINAL_STEP = "finalStep";
 
   private static final Pattern OPERATION_TYPE = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
 
@@ -121,16 +124,12 @@ public final class GsonJobDocumentParser implements JobDocumentParser {
   }
 
   private static JobDocument interpret(Map<String, Object> root) throws JobDocumentException {
-    if (root.containsKey("afr_ota")) {
-      throw new JobDocumentException(
-          DocumentReason.UNKNOWN_FORMAT,
-          "AWS IoT OTA (afr_ota) job documents are not supported by this gateway yet.");
+    Placeholders.check(root);
+    if (OtaFormat.matches(root)) {
+      return OtaFormat.read(root, MAX_STEPS);
     }
-    if (isDeviceClientSchema(root)) {
-      throw new JobDocumentException(
-          DocumentReason.UNKNOWN_FORMAT,
-          "AWS IoT Device Client job documents (version with steps[].action) are not supported"
-              + " by this gateway yet.");
+    if (DeviceClientFormat.matches(root)) {
+      return DeviceClientFormat.read(root, MAX_STEPS);
     }
     boolean hasOperation = root.containsKey(OPERATION);
     boolean hasSteps = root.containsKey(STEPS);
@@ -141,27 +140,48 @@ public final class GsonJobDocumentParser implements JobDocumentParser {
               + " (several); use one of them.");
     }
     if (hasSteps) {
-      return new JobDocument(steps(root));
+      List<JobStep> steps = steps(root);
+      JobStep last = finalStep(root, steps.size());
+      return new JobDocument(steps, last);
+    }
+    if (root.containsKey(FINAL_STEP)) {
+      throw new JobDocumentException(
+          DocumentReason.UNKNOWN_FORMAT,
+          "The job document has \"finalStep\" without \"steps\"; a final step runs after"
+              + " the steps: {\"steps\": [...], \"finalStep\": {\"operation\": ...}}.");
     }
     return new JobDocument(List.of(step(root, null)));
   }
 
-  private static boolean isDeviceClientSchema(Map<String, Object> root) {
-    if (!root.containsKey("version") || !(root.get(STEPS) instanceof List<?> steps)) {
-      return false;
+  private static JobStep finalStep(Map<String, Object> root, int steps)
+      throws JobDocumentException {
+    if (!root.containsKey(FINAL_STEP)) {
+      return null;
     }
-    for (Object step : steps) {
-      if (step instanceof Map<?, ?> m && m.containsKey("action")) {
-        return true;
-      }
+    if (!(root.get(FINAL_STEP) instanceof Map<?, ?> m)) {
+      throw new JobDocumentException(
+          DocumentReason.UNKNOWN_FORMAT,
+          "The job document's \"finalStep\" must be a step object, {\"operation\": ...}.");
     }
-    return false;
+    if (steps + 1 > MAX_STEPS) {
+      throw new JobDocumentException(
+          DocumentReason.UNKNOWN_FORMAT,
+          "The job document has "
+              + (steps + 1)
+              + " steps with its finalStep; at most "
+              + MAX_STEPS
+              + " are allowed.");
+    }
+    @SuppressWarnings("unchecked") // StrictJsonReader builds every object as Map<String, Object>
+    Map<String, Object> object = (Map<String, Object>) m;
+    return step(object, -1);
   }
 
   private static List<JobStep> steps(Map<String, Object> root) throws JobDocumentException {
-    if (root.size() > 1) {
+    if (root.size() > (root.containsKey(FINAL_STEP) ? 2 : 1)) {
       List<String> others = new ArrayList<>(root.keySet());
       others.remove(STEPS);
+      others.remove(FINAL_STEP);
       throw new JobDocumentException(
           DocumentReason.UNKNOWN_FORMAT,
           "A job document with \"steps\" may have no other top-level keys, but it also has "
@@ -202,11 +222,15 @@ public final class GsonJobDocumentParser implements JobDocumentParser {
   /**
    * One step from an object holding "operation" and the parameters.
    *
-   * @param index the step's index in "steps", or null for a single-operation document
+   * @param index the step's index in "steps", -1 for "finalStep", or null for a single-operation
+   *     document
    */
   private static JobStep step(Map<String, Object> object, Integer index)
       throws JobDocumentException {
-    String where = index == null ? "The job document" : "Step " + index + " of the job document";
+    String where =
+        index == null
+            ? "The job document"
+            : index < 0 ? "The job document's finalStep" : "Step " + index + " of the job document";
     Object operation = object.get(OPERATION);
     if (!(operation instanceof String type) || type.isBlank()) {
       String problem =

@@ -330,24 +330,76 @@ class GsonJobDocumentParserTest {
   // ---- format detection ----
 
   @Test
-  void awsOtaDocumentsAreRefusedByName() {
+  void awsOtaDocumentsWithoutAnHttpsUrlAreRefusedByName() {
     JobDocumentException e =
-        refused("{\"afr_ota\": {\"protocols\": [\"MQTT\"], \"files\": [{\"filepath\": \"/a\"}]}}");
-    assertEquals(DocumentReason.UNKNOWN_FORMAT, e.reason());
-    assertEquals(
-        "AWS IoT OTA (afr_ota) job documents are not supported by this gateway yet.",
-        e.getMessage());
+        refused(
+            "{\"afr_ota\": {\"protocols\": [\"MQTT\"], \"streamname\": \"s1\","
+                + " \"files\": [{\"filepath\": \"/a\", \"filesize\": 3,"
+                + " \"sig-sha256-ecdsa\": \"MEU=\"}]}}");
+    assertEquals(DocumentReason.INVALID_PARAMETERS, e.reason());
+    assertTrue(e.getMessage().contains("afr_ota.files[0]"), e.getMessage());
+    assertTrue(e.getMessage().contains("MQTT streams"), e.getMessage());
   }
 
   @Test
-  void awsDeviceClientDocumentsAreRefusedByName() {
-    JobDocumentException e =
-        refused(
+  void awsDeviceClientDocumentsAreReadAsTheirOwnFormat() throws Exception {
+    JobDocument d =
+        parser.parse(
             "{\"version\": \"1.0\", \"steps\": [{\"action\": {\"name\": \"Reboot\","
                 + " \"type\": \"runHandler\", \"input\": {\"handler\": \"reboot.sh\"}}}]}");
-    assertEquals(DocumentReason.UNKNOWN_FORMAT, e.reason());
-    assertTrue(e.getMessage().contains("AWS IoT Device Client"), e.getMessage());
-    assertTrue(e.getMessage().contains("not supported"), e.getMessage());
+    assertEquals(List.of(new JobStep("reboot", JobParameters.empty())), d.steps());
+  }
+
+  // ---- Gantry's own final step ----
+
+  @Test
+  void aFinalStepComesLastAndIsMarkedFinal() throws Exception {
+    JobDocument d =
+        parser.parse(
+            "{\"steps\": [{\"operation\": \"a\"}, {\"operation\": \"b\", \"n\": 1}],"
+                + " \"finalStep\": {\"operation\": \"cleanup\", \"what\": \"tmp\"}}");
+    JobStep cleanup = new JobStep("cleanup", JobParameters.of(Map.of("what", "tmp")));
+    assertEquals(3, d.steps().size());
+    assertEquals("a", d.steps().get(0).operation());
+    assertEquals("b", d.steps().get(1).operation());
+    assertEquals(cleanup, d.steps().get(2));
+    assertEquals(cleanup, d.finalStep().orElseThrow());
+    assertTrue(parser.parse("{\"steps\": [{\"operation\": \"a\"}]}").finalStep().isEmpty());
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "{\"steps\": [{\"operation\": \"a\"}], \"finalStep\": \"cleanup\"}",
+        "{\"steps\": [{\"operation\": \"a\"}], \"finalStep\": [{\"operation\": \"c\"}]}",
+        "{\"operation\": \"a\", \"finalStep\": {\"operation\": \"c\"}}",
+      })
+  void aFinalStepOfTheWrongShapeOrWithoutStepsIsRefused(String json) {
+    JobDocumentException e = refused(json);
+    assertEquals(DocumentReason.UNKNOWN_FORMAT, e.reason(), e.getMessage());
+    assertTrue(e.getMessage().contains("finalStep"), e.getMessage());
+  }
+
+  @Test
+  void aFinalStepWithoutAnOperationIsNamed() {
+    JobDocumentException e =
+        refused("{\"steps\": [{\"operation\": \"a\"}], \"finalStep\": {\"x\": 1}}");
+    assertEquals(DocumentReason.NO_OPERATION, e.reason());
+    assertTrue(e.getMessage().contains("finalStep"), e.getMessage());
+  }
+
+  @Test
+  void thirtyTwoStepsIncludeTheFinalStep() throws Exception {
+    StringBuilder sb = new StringBuilder("{\"steps\": [");
+    for (int i = 0; i < 31; i++) {
+      sb.append(i == 0 ? "" : ",").append("{\"operation\": \"s\"}");
+    }
+    String head = sb.toString();
+    assertEquals(
+        32, parser.parse(head + "], \"finalStep\": {\"operation\": \"f\"}}").steps().size());
+    assertRefused(
+        DocumentReason.UNKNOWN_FORMAT,
+        head + ",{\"operation\": \"s\"}], \"finalStep\": {\"operation\": \"f\"}}");
   }
 
   @Test
