@@ -4,15 +4,19 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Parses {@code bin/gantry}'s arguments. Parsing never touches the file system: whether the data
- * folder can be created is the launcher's question.
+ * Parses {@code bin/gantry}'s arguments. Parsing never touches the file system or the network:
+ * whether the data folder can be created or the hub answers is the command's question.
  */
 final class CommandLine {
 
@@ -28,11 +32,99 @@ final class CommandLine {
   /** Run the gateway role. */
   record RunGateway(GatewayOptions options) implements Command {}
 
+  /** Run the hub role. */
+  record RunHub(HubOptions options) implements Command {}
+
+  /** {@code gantry jobs create}: the document is an absolute path, not read yet. */
+  record CreateJob(String thing, Path document, Optional<String> jobId, URI hub)
+      implements Command {}
+
+  /** {@code gantry jobs describe}. */
+  record DescribeJob(String jobId, URI hub) implements Command {}
+
+  /** {@code gantry demo}: empty means a fresh temporary folder. */
+  record RunDemo(Optional<Path> dataDir) implements Command {}
+
   static final Pattern THING_NAME = Pattern.compile("[a-zA-Z0-9:_-]{1,128}");
+  static final Pattern JOB_ID = Pattern.compile("[a-zA-Z0-9_-]{1,64}");
+
+  /** The hub's management API when {@code --hub} is not given: {@code gantry hub}'s default. */
+  static final URI DEFAULT_HUB = URI.create("http://127.0.0.1:" + HubDefaults.API_PORT);
 
   private static final String TOP_HINT = "Run 'gantry --help' for usage.";
   private static final String GATEWAY_HINT = "Run 'gantry gateway --help' for usage.";
+  private static final String HUB_HINT = "Run 'gantry hub --help' for usage.";
+  private static final String JOBS_HINT = "Run 'gantry jobs --help' for usage.";
+  private static final String DEMO_HINT = "Run 'gantry demo --help' for usage.";
   private static final List<String> HELP = List.of("--help", "-h");
+
+  /**
+   * What one command accepts.
+   *
+   * @param name the command as the user typed it, for messages ("jobs create")
+   * @param valued options that take a value, with the value's name for messages
+   * @param flags options without a value
+   * @param positionals the names of the positional arguments, all required
+   */
+  private record Spec(
+      String name,
+      Map<String, String> valued,
+      Set<String> flags,
+      List<String> positionals,
+      String hint) {}
+
+  /** Options in command-line order (a flag's value is the empty string), then positionals. */
+  private record Parsed(Map<String, String> options, List<String> positionals) {}
+
+  private static final Spec GATEWAY =
+      new Spec(
+          "gateway",
+          Map.of(
+              "--broker", "tcp://HOST:PORT", "--thing", "NAME", "--data", "DIR", "--config", "DIR"),
+          Set.of("--shell"),
+          List.of(),
+          GATEWAY_HINT);
+  private static final Spec HUB =
+      new Spec(
+          "hub",
+          Map.of(
+              "--mqtt-port",
+              "N",
+              "--api-port",
+              "N",
+              "--broker",
+              "tcp://HOST:PORT",
+              "--data",
+              "DIR",
+              "--config",
+              "DIR"),
+          Set.of(),
+          List.of(),
+          HUB_HINT);
+  private static final Spec JOBS_CREATE =
+      new Spec(
+          "jobs create",
+          Map.of(
+              "--thing",
+              "NAME",
+              "--document",
+              "FILE",
+              "--job-id",
+              "ID",
+              "--hub",
+              "http://HOST:PORT"),
+          Set.of(),
+          List.of(),
+          JOBS_HINT);
+  private static final Spec JOBS_DESCRIBE =
+      new Spec(
+          "jobs describe",
+          Map.of("--hub", "http://HOST:PORT"),
+          Set.of(),
+          List.of("JOB_ID"),
+          JOBS_HINT);
+  private static final Spec DEMO =
+      new Spec("demo", Map.of("--data", "DIR"), Set.of(), List.of(), DEMO_HINT);
 
   private CommandLine() {}
 
@@ -46,30 +138,38 @@ final class CommandLine {
       return new Refused("no command given", TOP_HINT);
     }
     String first = args[0];
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
     if (HELP.contains(first)) {
       return new Help(topHelp());
     }
     if (first.startsWith("-")) {
       return new Refused("unknown option '" + first + "'", TOP_HINT);
     }
-    if (first.equals(Role.GATEWAY.command())) {
-      return parseGateway(Arrays.copyOfRange(args, 1, args.length), home, cwd);
-    }
-    return new Refused("unknown command '" + first + "' (commands: gateway)", TOP_HINT);
+    return switch (first) {
+      case "gateway" -> parseGateway(rest, home, cwd);
+      case "hub" -> parseHub(rest, home, cwd);
+      case "jobs" -> parseJobs(rest, cwd);
+      case "demo" -> parseDemo(rest, cwd);
+      default ->
+          new Refused(
+              "unknown command '" + first + "' (commands: gateway, hub, jobs, demo)", TOP_HINT);
+    };
   }
 
-  private static Command parseGateway(String[] args, Path home, Path cwd) {
-    // --help wins over anything else on the line, as people add it to a failing command line.
+  // --help wins over anything else on the line, as people add it to a failing command line.
+  private static boolean asksForHelp(String[] args) {
     for (String arg : args) {
       if (HELP.contains(arg)) {
-        return new Help(gatewayHelp(home));
+        return true;
       }
     }
-    String broker = null;
-    String thing = null;
-    Path data = null;
-    Path config = null;
-    boolean shell = false;
+    return false;
+  }
+
+  /** Splits the arguments by {@code spec}: either a {@link Parsed} or a {@link Refused}. */
+  private static Object split(String[] args, Spec spec) {
+    Map<String, String> options = new LinkedHashMap<>();
+    List<String> positionals = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       String option = arg;
@@ -79,74 +179,82 @@ final class CommandLine {
         option = arg.substring(0, eq);
         value = arg.substring(eq + 1);
       }
-      switch (option) {
-        case "--shell" -> {
-          if (value != null) {
-            return new Refused("--shell takes no value", GATEWAY_HINT);
-          }
-          shell = true;
+      if (spec.flags().contains(option)) {
+        if (value != null) {
+          return new Refused(option + " takes no value", spec.hint());
         }
-        case "--broker", "--thing", "--data", "--config" -> {
-          if (value == null) {
-            if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
-              return new Refused(
-                  option + " needs a value: " + option + " " + metavar(option), GATEWAY_HINT);
-            }
-            value = args[++i];
-          }
-          boolean repeated =
-              switch (option) {
-                case "--broker" -> broker != null;
-                case "--thing" -> thing != null;
-                case "--data" -> data != null;
-                default -> config != null;
-              };
-          if (repeated) {
-            return new Refused(option + " is given twice", GATEWAY_HINT);
-          }
-          Optional<String> problem;
-          switch (option) {
-            case "--broker" -> {
-              problem = checkBroker(value);
-              broker = value;
-            }
-            case "--thing" -> {
-              problem = checkThingName(value);
-              thing = value;
-            }
-            case "--data" -> {
-              problem = Optional.empty();
-              try {
-                data = absolute(cwd, value);
-              } catch (InvalidPathException e) {
-                problem = Optional.of("'" + value + "' is not a valid path: " + e.getReason());
-              }
-              if (problem.isEmpty() && data.toString().indexOf(',') >= 0) {
-                // FileInstall takes a comma-separated list of folders: a comma would split this
-                // one.
-                problem =
-                    Optional.of("'" + value + "' contains a comma, which the runtime cannot use");
-              }
-            }
-            default -> {
-              problem = Optional.empty();
-              try {
-                config = absolute(cwd, value);
-              } catch (InvalidPathException e) {
-                problem = Optional.of("'" + value + "' is not a valid path: " + e.getReason());
-              }
-            }
-          }
-          if (problem.isPresent()) {
-            return new Refused("bad " + option + " value: " + problem.get(), GATEWAY_HINT);
-          }
+        if (options.containsKey(option)) {
+          return new Refused(option + " is given twice", spec.hint());
         }
-        default -> {
-          if (arg.startsWith("-")) {
-            return new Refused("unknown option '" + arg + "' for gateway", GATEWAY_HINT);
+        options.put(option, "");
+      } else if (spec.valued().containsKey(option)) {
+        if (value == null) {
+          if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
+            return new Refused(
+                option + " needs a value: " + option + " " + spec.valued().get(option),
+                spec.hint());
           }
-          return new Refused("unexpected argument '" + arg + "'", GATEWAY_HINT);
+          value = args[++i];
         }
+        if (options.containsKey(option)) {
+          return new Refused(option + " is given twice", spec.hint());
+        }
+        options.put(option, value);
+      } else if (arg.startsWith("-")) {
+        return new Refused("unknown option '" + arg + "' for " + spec.name(), spec.hint());
+      } else if (positionals.size() < spec.positionals().size()) {
+        positionals.add(arg);
+      } else {
+        return new Refused("unexpected argument '" + arg + "'", spec.hint());
+      }
+    }
+    if (positionals.size() < spec.positionals().size()) {
+      return new Refused(
+          spec.name() + " needs " + spec.positionals().get(positionals.size()), spec.hint());
+    }
+    return new Parsed(options, positionals);
+  }
+
+  private static Refused bad(String option, String problem, Spec spec) {
+    return new Refused("bad " + option + " value: " + problem, spec.hint());
+  }
+
+  private static Command parseGateway(String[] args, Path home, Path cwd) {
+    if (asksForHelp(args)) {
+      return new Help(gatewayHelp(home));
+    }
+    Object split = split(args, GATEWAY);
+    if (split instanceof Refused refused) {
+      return refused;
+    }
+    String broker = null;
+    String thing = null;
+    Path data = null;
+    Path config = null;
+    for (Map.Entry<String, String> e : ((Parsed) split).options().entrySet()) {
+      String value = e.getValue();
+      Optional<String> problem = Optional.empty();
+      switch (e.getKey()) {
+        case "--broker" -> {
+          problem = checkBroker(value);
+          broker = value;
+        }
+        case "--thing" -> {
+          problem = checkThingName(value);
+          thing = value;
+        }
+        case "--data" -> {
+          problem = checkDataDir(cwd, value);
+          data = problem.isEmpty() ? absolute(cwd, value) : null;
+        }
+        case "--config" -> {
+          problem = checkPath(cwd, value);
+          config = problem.isEmpty() ? absolute(cwd, value) : null;
+        }
+        default -> {}
+      }
+      if (problem.isPresent()) {
+        return bad(e.getKey(), problem.get(), GATEWAY);
       }
     }
     return new RunGateway(
@@ -155,7 +263,174 @@ final class CommandLine {
             Optional.ofNullable(thing),
             Optional.ofNullable(data),
             Optional.ofNullable(config),
-            shell));
+            ((Parsed) split).options().containsKey("--shell")));
+  }
+
+  private static Command parseHub(String[] args, Path home, Path cwd) {
+    if (asksForHelp(args)) {
+      return new Help(hubHelp(home));
+    }
+    Object split = split(args, HUB);
+    if (split instanceof Refused refused) {
+      return refused;
+    }
+    Integer mqttPort = null;
+    Integer apiPort = null;
+    String broker = null;
+    Path data = null;
+    Path config = null;
+    for (Map.Entry<String, String> e : ((Parsed) split).options().entrySet()) {
+      String value = e.getValue();
+      Optional<String> problem = Optional.empty();
+      switch (e.getKey()) {
+        case "--mqtt-port", "--api-port" -> {
+          problem = checkPort(value);
+          if (problem.isEmpty()) {
+            if (e.getKey().equals("--mqtt-port")) {
+              mqttPort = Integer.valueOf(value);
+            } else {
+              apiPort = Integer.valueOf(value);
+            }
+          }
+        }
+        case "--broker" -> {
+          problem = checkBroker(value);
+          broker = value;
+        }
+        case "--data" -> {
+          problem = checkDataDir(cwd, value);
+          data = problem.isEmpty() ? absolute(cwd, value) : null;
+        }
+        case "--config" -> {
+          problem = checkPath(cwd, value);
+          config = problem.isEmpty() ? absolute(cwd, value) : null;
+        }
+        default -> {}
+      }
+      if (problem.isPresent()) {
+        return bad(e.getKey(), problem.get(), HUB);
+      }
+    }
+    if (broker != null && mqttPort != null) {
+      return new Refused(
+          "--mqtt-port and --broker exclude each other: --mqtt-port is the port of the embedded"
+              + " broker, which is not started when --broker names an external one",
+          HUB_HINT);
+    }
+    if (mqttPort != null && mqttPort.equals(apiPort)) {
+      return new Refused(
+          "--mqtt-port and --api-port are both " + mqttPort + ": give them different ports",
+          HUB_HINT);
+    }
+    return new RunHub(
+        new HubOptions(
+            Optional.ofNullable(mqttPort),
+            Optional.ofNullable(apiPort),
+            Optional.ofNullable(broker),
+            Optional.ofNullable(data),
+            Optional.ofNullable(config)));
+  }
+
+  private static Command parseJobs(String[] args, Path cwd) {
+    if (args.length == 0) {
+      return new Refused("jobs needs a subcommand: create or describe", JOBS_HINT);
+    }
+    String sub = args[0];
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    if (HELP.contains(sub) || asksForHelp(rest)) {
+      return new Help(jobsHelp());
+    }
+    return switch (sub) {
+      case "create" -> parseJobsCreate(rest, cwd);
+      case "describe" -> parseJobsDescribe(rest);
+      default ->
+          new Refused(
+              "unknown jobs subcommand '" + sub + "' (subcommands: create, describe)", JOBS_HINT);
+    };
+  }
+
+  private static Command parseJobsCreate(String[] args, Path cwd) {
+    Object split = split(args, JOBS_CREATE);
+    if (split instanceof Refused refused) {
+      return refused;
+    }
+    Map<String, String> options = ((Parsed) split).options();
+    for (Map.Entry<String, String> e : options.entrySet()) {
+      String value = e.getValue();
+      Optional<String> problem =
+          switch (e.getKey()) {
+            case "--thing" -> checkThingName(value);
+            case "--document" -> checkPath(cwd, value);
+            case "--job-id" -> checkJobId(value);
+            case "--hub" -> checkHubUrl(value);
+            default -> Optional.empty();
+          };
+      if (problem.isPresent()) {
+        return bad(e.getKey(), problem.get(), JOBS_CREATE);
+      }
+    }
+    for (String required : List.of("--thing", "--document")) {
+      if (!options.containsKey(required)) {
+        return new Refused(
+            "jobs create needs " + required + " " + JOBS_CREATE.valued().get(required), JOBS_HINT);
+      }
+    }
+    return new CreateJob(
+        options.get("--thing"),
+        absolute(cwd, options.get("--document")),
+        Optional.ofNullable(options.get("--job-id")),
+        hubUri(options.get("--hub")));
+  }
+
+  private static Command parseJobsDescribe(String[] args) {
+    Object split = split(args, JOBS_DESCRIBE);
+    if (split instanceof Refused refused) {
+      return refused;
+    }
+    Parsed parsed = (Parsed) split;
+    String hub = parsed.options().get("--hub");
+    if (hub != null) {
+      Optional<String> problem = checkHubUrl(hub);
+      if (problem.isPresent()) {
+        return bad("--hub", problem.get(), JOBS_DESCRIBE);
+      }
+    }
+    String jobId = parsed.positionals().get(0);
+    Optional<String> problem = checkJobId(jobId);
+    if (problem.isPresent()) {
+      return new Refused("bad JOB_ID: " + problem.get(), JOBS_HINT);
+    }
+    return new DescribeJob(jobId, hubUri(hub));
+  }
+
+  private static Command parseDemo(String[] args, Path cwd) {
+    if (asksForHelp(args)) {
+      return new Help(demoHelp());
+    }
+    Object split = split(args, DEMO);
+    if (split instanceof Refused refused) {
+      return refused;
+    }
+    String data = ((Parsed) split).options().get("--data");
+    if (data == null) {
+      return new RunDemo(Optional.empty());
+    }
+    Optional<String> problem = checkDataDir(cwd, data);
+    if (problem.isPresent()) {
+      return bad("--data", problem.get(), DEMO);
+    }
+    return new RunDemo(Optional.of(absolute(cwd, data)));
+  }
+
+  private static URI hubUri(String value) {
+    if (value == null) {
+      return DEFAULT_HUB;
+    }
+    URI uri = URI.create(value);
+    // One form for every caller: no trailing slash, so paths can be appended.
+    return uri.getRawPath() != null && uri.getRawPath().equals("/")
+        ? URI.create(value.substring(0, value.length() - 1))
+        : uri;
   }
 
   private static Path absolute(Path cwd, String value) {
@@ -165,12 +440,35 @@ final class CommandLine {
     return cwd.resolve(value).toAbsolutePath().normalize();
   }
 
-  private static String metavar(String option) {
-    return switch (option) {
-      case "--broker" -> "tcp://HOST:PORT";
-      case "--thing" -> "NAME";
-      default -> "DIR";
-    };
+  private static Optional<String> checkPath(Path cwd, String value) {
+    try {
+      absolute(cwd, value);
+      return Optional.empty();
+    } catch (InvalidPathException e) {
+      return Optional.of("'" + value + "' is not a valid path: " + e.getReason());
+    }
+  }
+
+  private static Optional<String> checkDataDir(Path cwd, String value) {
+    Optional<String> problem = checkPath(cwd, value);
+    if (problem.isEmpty() && absolute(cwd, value).toString().indexOf(',') >= 0) {
+      // FileInstall takes a comma-separated list of folders: a comma would split this one.
+      return Optional.of("'" + value + "' contains a comma, which the runtime cannot use");
+    }
+    return problem;
+  }
+
+  /** Empty when {@code value} is a TCP port number, 1 to 65535, else why not. */
+  static Optional<String> checkPort(String value) {
+    String expected = "expected a port number from 1 to 65535";
+    if (!value.matches("[0-9]{1,5}")) {
+      return Optional.of("'" + value + "' is not a port number; " + expected);
+    }
+    int port = Integer.parseInt(value);
+    if (port < 1 || port > 65535) {
+      return Optional.of("port " + port + " is out of range; " + expected);
+    }
+    return Optional.empty();
   }
 
   /** Empty when {@code url} is {@code tcp://host:port} with a port of 1 to 65535, else why not. */
@@ -197,10 +495,37 @@ final class CommandLine {
               + "' has a user name in it; set username in org.gantry.transport.mqtt.cfg; "
               + expected);
     }
+    return checkHostPortOnly(url, uri, expected, true);
+  }
+
+  /**
+   * Empty when {@code url} is {@code http://host[:port]} (or https) with nothing after it, else why
+   * not.
+   */
+  static Optional<String> checkHubUrl(String url) {
+    String expected = "expected http://HOST:PORT, e.g. " + DEFAULT_HUB;
+    URI uri;
+    try {
+      uri = new URI(url);
+    } catch (URISyntaxException e) {
+      return Optional.of("'" + url + "' is not a URL (" + e.getReason() + "); " + expected);
+    }
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+    if (!scheme.equals("http") && !scheme.equals("https")) {
+      return Optional.of("'" + url + "' does not start with http:// or https://; " + expected);
+    }
+    if (uri.getRawUserInfo() != null) {
+      return Optional.of("'" + url + "' has a user name in it; " + expected);
+    }
+    return checkHostPortOnly(url, uri, expected, false);
+  }
+
+  private static Optional<String> checkHostPortOnly(
+      String url, URI uri, String expected, boolean portRequired) {
     if (uri.getHost() == null) {
       return Optional.of("'" + url + "' has no host name, or one that is not valid; " + expected);
     }
-    if (uri.getPort() < 1 || uri.getPort() > 65535) {
+    if ((portRequired || uri.getPort() != -1) && (uri.getPort() < 1 || uri.getPort() > 65535)) {
       return Optional.of(
           "'"
               + url
@@ -233,6 +558,32 @@ final class CommandLine {
             + (name.isEmpty() ? ")" : ", first offending character at " + firstBad(name) + ")"));
   }
 
+  /** Empty when {@code id} is a valid AWS IoT job id, else why not. */
+  static Optional<String> checkJobId(String id) {
+    if (JOB_ID.matcher(id).matches()) {
+      return Optional.empty();
+    }
+    String bad = "";
+    for (int i = 0; i < id.length(); i++) {
+      char c = id.charAt(i);
+      if (!JOB_ID.matcher(String.valueOf(c)).matches()) {
+        bad = ", first offending character at position " + (i + 1) + " ('" + c + "')";
+        break;
+      }
+    }
+    if (bad.isEmpty() && id.length() > 64) {
+      bad = ", first offending character at position 65";
+    }
+    return Optional.of(
+        "'"
+            + id
+            + "' is not a job id: 1 to 64 characters of a-z A-Z 0-9 _ - (it is "
+            + id.length()
+            + " characters long"
+            + bad
+            + ")");
+  }
+
   private static String firstBad(String name) {
     for (int i = 0; i < name.length(); i++) {
       char c = name.charAt(i);
@@ -252,6 +603,11 @@ final class CommandLine {
         Commands:
           gateway     Run the gateway role in the foreground: MQTT transport, job engine and
                       the operations installed (features gantry-gateway, gantry-op-diagnostics).
+          hub         Run the hub role in the foreground: an embedded MQTT broker, the AWS IoT
+                      Jobs device API and the management HTTP API (feature gantry-hub).
+          jobs        Create and describe jobs through a hub's management API.
+          demo        Start a hub and a gateway on this machine, send them sample jobs, show
+                      what happens, stop both.
 
         Options:
           -h, --help  Print this help and exit.
@@ -289,6 +645,95 @@ final class CommandLine {
         "",
         "Exit status: 0 after a clean stop, 1 if the runtime could not start,",
         "2 for a bad command line or configuration.",
+        "");
+  }
+
+  static String hubHelp(Path home) {
+    String h = home == null ? "HOME" : home.toString();
+    return String.join(
+        "\n",
+        "Usage: gantry hub [--mqtt-port N] [--api-port N] [--broker URL] [--data DIR] [--config DIR]",
+        "",
+        "Runs the hub role (feature " + String.join(", ", Role.HUB.features()) + ") in the",
+        "foreground until SIGTERM or SIGINT, then stops it cleanly (at most 20 s): an embedded",
+        "MQTT broker, the AWS IoT Jobs device API on it, and the management HTTP API in the AWS IoT",
+        "REST shapes (CreateThing, CreateJob, DescribeJob, GetJobDocument, DescribeJobExecution,",
+        "ListJobExecutionsForJob). Everything listens on 127.0.0.1 only; there is no",
+        "authentication yet. Jobs and executions are kept in the data folder: a restart loses none.",
+        "At start the *.cfg files of the config folder are copied to the data folder's config/",
+        "with the options below applied on top; that copy is what runs.",
+        "",
+        "Options:",
+        "  --mqtt-port N  The embedded broker's port on 127.0.0.1 (1-65535). Sets port in",
+        "                 org.gantry.broker.cfg and mqtt.url in org.gantry.hub.cfg.",
+        "                 Default: port of the config folder's org.gantry.broker.cfg, else "
+            + HubDefaults.MQTT_PORT
+            + ".",
+        "  --api-port N   The management API's port on 127.0.0.1 (1-65535). Sets api.port in",
+        "                 org.gantry.hub.cfg. Default: api.port of the config folder, else "
+            + HubDefaults.API_PORT
+            + ".",
+        "  --broker URL   Use this external MQTT broker, tcp://HOST:PORT, instead of the embedded",
+        "                 one, which is then not started (org.gantry.broker.cfg is left out).",
+        "                 Sets mqtt.url in org.gantry.hub.cfg; mqtt.url in the config folder's",
+        "                 org.gantry.hub.cfg does the same. Excludes --mqtt-port.",
+        "  --data DIR     The folder for everything the hub writes: jobs and executions,",
+        "                 configuration copy, Felix cache, logs. Created if missing.",
+        "                 Sets data.dir in org.gantry.hub.cfg. Default: " + h + "/data",
+        "  --config DIR   The folder of *.cfg files read at start. Default: " + h + "/etc",
+        "  -h, --help     Print this help and exit.",
+        "",
+        "Exit status: 0 after a clean stop, 1 if the runtime could not start (a port in use),",
+        "2 for a bad command line or configuration.",
+        "");
+  }
+
+  static String jobsHelp() {
+    return String.join(
+        "\n",
+        "Usage: gantry jobs create --thing NAME --document FILE [--job-id ID] [--hub URL]",
+        "       gantry jobs describe JOB_ID [--hub URL]",
+        "",
+        "A small client of a hub's management API (the AWS IoT REST shapes).",
+        "",
+        "  create    Creates the thing if the hub does not know it yet (CreateThing), then a",
+        "            snapshot job with that one target and the document inline (CreateJob), and",
+        "            prints the job's id and ARN.",
+        "  describe  Prints the job (DescribeJob) and one line per execution with its status and",
+        "            statusDetails (ListJobExecutionsForJob, DescribeJobExecution).",
+        "",
+        "Options:",
+        "  --thing NAME     The target thing, 1-128 of a-z A-Z 0-9 : _ -.",
+        "  --document FILE  The job document, JSON, at most 32,768 characters, e.g.",
+        "                   {\"operation\": \"diagnostics\"}",
+        "  --job-id ID      1-64 of a-z A-Z 0-9 _ -. Default: job-<UTC date and time>-<4 hex digits>.",
+        "  --hub URL        The hub's management API. Default: " + DEFAULT_HUB,
+        "  -h, --help       Print this help and exit.",
+        "",
+        "Exit status: 0 on success, 1 when the hub refuses the request (its message is printed)",
+        "or cannot be reached, 2 for a bad command line or an unreadable document file.",
+        "");
+  }
+
+  static String demoHelp() {
+    return String.join(
+        "\n",
+        "Usage: gantry demo [--data DIR]",
+        "",
+        "Starts a hub and a gateway as two processes on this machine (127.0.0.1, free ports), waits",
+        "until the gateway is subscribed, sends sample jobs through the hub's management API (a",
+        "diagnostics job, a job for an operation that is not installed, a two-step job, a",
+        "diagnostics job with a mistyped parameter), prints each execution's progress as it",
+        "happens and its outcome, then stops both processes (SIGTERM) and exits. Ctrl-C stops",
+        "both processes too.",
+        "",
+        "Options:",
+        "  --data DIR  Where the two processes keep their data and logs (DIR/hub, DIR/gateway);",
+        "              created if missing, kept afterwards. Default: a new temporary folder.",
+        "  -h, --help  Print this help and exit.",
+        "",
+        "Exit status: 0 when every job reached its expected outcome and both processes started",
+        "and stopped cleanly, 1 otherwise, 2 for a bad command line.",
         "");
   }
 }

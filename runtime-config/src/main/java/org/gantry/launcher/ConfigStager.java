@@ -3,6 +3,7 @@ package org.gantry.launcher;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
@@ -33,7 +35,17 @@ final class ConfigStager {
 
   static final String ENGINE = "org.gantry.engine.cfg";
   static final String TRANSPORT = "org.gantry.transport.mqtt.cfg";
+  static final String HUB = "org.gantry.hub.cfg";
+  static final String BROKER = "org.gantry.broker.cfg";
   static final String SUFFIX = ".cfg";
+
+  /**
+   * The files of one role that the other role leaves out: one config folder serves both roles, and
+   * a configuration nobody uses would only confuse whoever reads {@code DATA/config/}.
+   */
+  static final Set<String> GATEWAY_ONLY = Set.of(ENGINE, TRANSPORT);
+
+  static final Set<String> HUB_ONLY = Set.of(HUB, BROKER);
 
   /** One configuration file as it will be written: its name, where it came from, its entries. */
   record Staged(String name, Path source, Map<String, String> properties) {
@@ -44,6 +56,20 @@ final class ConfigStager {
 
   /** What {@link #write} did. */
   record Report(List<String> written, List<String> removed) {}
+
+  /**
+   * The hub role's files and what they decide.
+   *
+   * @param embeddedBroker where the embedded broker will listen; empty when the hub uses an
+   *     external broker (then {@code org.gantry.broker.cfg} is left out, so the broker component,
+   *     which requires its configuration, does not start)
+   * @param mqttUrl the broker the hub connects to
+   */
+  record HubPlan(
+      List<Staged> files,
+      Optional<InetSocketAddress> embeddedBroker,
+      String mqttUrl,
+      InetSocketAddress api) {}
 
   private ConfigStager() {}
 
@@ -56,11 +82,7 @@ final class ConfigStager {
    */
   static List<Staged> stage(Path configDir, GatewayOptions options, Path dataDir)
       throws ConfigException {
-    Map<String, Staged> files = new TreeMap<>();
-    for (Path source : configFiles(configDir)) {
-      String name = source.getFileName().toString();
-      files.put(name, new Staged(name, source, load(source)));
-    }
+    Map<String, Staged> files = read(configDir, HUB_ONLY);
 
     Map<String, Map<String, String>> overrides = new TreeMap<>();
     options.broker().ifPresent(b -> put(overrides, TRANSPORT, "broker.url", b));
@@ -106,6 +128,129 @@ final class ConfigStager {
         new Staged(TRANSPORT, transport == null ? null : transport.source(), transportProps));
 
     return List.copyOf(files.values());
+  }
+
+  /**
+   * Reads every {@code *.cfg} of {@code configDir} but the gateway's own and applies the hub's
+   * options and defaults. The embedded broker runs unless an external one is named, by {@code
+   * --broker} or by {@code mqtt.url} in the folder's {@code org.gantry.hub.cfg}.
+   *
+   * @param dataDir the data folder in effect (the default for {@code data.dir})
+   * @throws ConfigException if a file cannot be read as properties, or a value is invalid
+   */
+  static HubPlan stageHub(Path configDir, HubOptions options, Path dataDir) throws ConfigException {
+    Map<String, Staged> files = read(configDir, GATEWAY_ONLY);
+    Staged hubFile = files.get(HUB);
+    Map<String, String> hub = new TreeMap<>(hubFile == null ? Map.of() : hubFile.properties());
+    Path hubSource = configDir.resolve(HUB);
+
+    String fileUrl = hub.getOrDefault("mqtt.url", "").trim();
+    Optional<InetSocketAddress> embedded;
+    String mqttUrl;
+    if (options.broker().isPresent() || !fileUrl.isEmpty()) {
+      mqttUrl = options.broker().orElse(fileUrl);
+      if (options.broker().isEmpty()) {
+        Optional<String> problem = CommandLine.checkBroker(fileUrl);
+        if (problem.isPresent()) {
+          throw new ConfigException("bad mqtt.url in " + hubSource + ": " + problem.get());
+        }
+        if (options.mqttPort().isPresent()) {
+          throw new ConfigException(
+              "--mqtt-port sets the embedded broker's port, but mqtt.url in "
+                  + hubSource
+                  + " names an external broker ("
+                  + fileUrl
+                  + "): remove one of them");
+        }
+      }
+      files.remove(BROKER);
+      embedded = Optional.empty();
+    } else {
+      Staged brokerFile = files.get(BROKER);
+      Path brokerSource = configDir.resolve(BROKER);
+      Map<String, String> broker =
+          new TreeMap<>(brokerFile == null ? Map.of() : brokerFile.properties());
+      int port;
+      if (options.mqttPort().isPresent()) {
+        port = options.mqttPort().get();
+      } else {
+        port = portIn(broker, "port", brokerSource, HubDefaults.MQTT_PORT);
+      }
+      String host = broker.getOrDefault("host", "").trim();
+      if (host.isEmpty()) {
+        host = HubDefaults.BROKER_HOST;
+      }
+      broker.put("port", Integer.toString(port));
+      broker.put("host", host);
+      files.put(
+          BROKER, new Staged(BROKER, brokerFile == null ? null : brokerFile.source(), broker));
+      String connectHost = isWildcard(host) ? HubDefaults.BROKER_HOST : host;
+      mqttUrl =
+          "tcp://"
+              + (connectHost.indexOf(':') >= 0 ? "[" + connectHost + "]" : connectHost)
+              + ":"
+              + port;
+      embedded = Optional.of(InetSocketAddress.createUnresolved(host, port));
+    }
+    hub.put("mqtt.url", mqttUrl);
+
+    int apiPort;
+    if (options.apiPort().isPresent()) {
+      apiPort = options.apiPort().get();
+    } else {
+      apiPort = portIn(hub, "api.port", hubSource, HubDefaults.API_PORT);
+    }
+    hub.put("api.port", Integer.toString(apiPort));
+    String apiHost = hub.getOrDefault("api.host", "").trim();
+    if (apiHost.isEmpty()) {
+      apiHost = HubDefaults.BROKER_HOST;
+    }
+    if (embedded.isPresent() && embedded.get().getPort() == apiPort) {
+      throw new ConfigException(
+          "the embedded broker and the management API would both listen on port "
+              + apiPort
+              + ": give --mqtt-port and --api-port different ports");
+    }
+    if (options.dataDir().isPresent()) {
+      hub.put("data.dir", options.dataDir().get().toString());
+    } else {
+      hub.putIfAbsent("data.dir", dataDir.toString());
+    }
+    files.put(HUB, new Staged(HUB, hubFile == null ? null : hubFile.source(), hub));
+    return new HubPlan(
+        List.copyOf(files.values()),
+        embedded,
+        mqttUrl,
+        InetSocketAddress.createUnresolved(apiHost, apiPort));
+  }
+
+  private static boolean isWildcard(String host) {
+    return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]");
+  }
+
+  private static int portIn(Map<String, String> props, String key, Path file, int fallback)
+      throws ConfigException {
+    String value = props.getOrDefault(key, "").trim();
+    if (value.isEmpty()) {
+      return fallback;
+    }
+    Optional<String> problem = CommandLine.checkPort(value);
+    if (problem.isPresent()) {
+      throw new ConfigException("bad " + key + " in " + file + ": " + problem.get());
+    }
+    return Integer.parseInt(value);
+  }
+
+  private static Map<String, Staged> read(Path configDir, Set<String> leftOut)
+      throws ConfigException {
+    Map<String, Staged> files = new TreeMap<>();
+    for (Path source : configFiles(configDir)) {
+      String name = source.getFileName().toString();
+      if (!leftOut.contains(name)) {
+        files.put(name, new Staged(name, source, load(source)));
+      }
+    }
+    return files;
   }
 
   /** The files of {@code configDir} that are not configuration, so the caller can say so. */

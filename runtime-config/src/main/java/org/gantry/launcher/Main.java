@@ -2,6 +2,7 @@ package org.gantry.launcher;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -9,22 +10,32 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.gantry.launcher.CommandLine.Command;
+import org.gantry.launcher.CommandLine.CreateJob;
+import org.gantry.launcher.CommandLine.DescribeJob;
 import org.gantry.launcher.CommandLine.Help;
 import org.gantry.launcher.CommandLine.Refused;
+import org.gantry.launcher.CommandLine.RunDemo;
 import org.gantry.launcher.CommandLine.RunGateway;
+import org.gantry.launcher.CommandLine.RunHub;
 
 /**
- * The entry point of {@code bin/gantry}: parses the command line, prepares the data folder and its
- * configuration, and runs the role's features in Felix until SIGTERM/SIGINT.
+ * The entry point of {@code bin/gantry}: parses the command line; for a role ({@code gateway},
+ * {@code hub}) prepares the data folder and its configuration and runs the role's features in Felix
+ * until SIGTERM/SIGINT; {@code jobs} talks to a hub's management API; {@code demo} runs a hub and a
+ * gateway as child processes.
  *
  * <p>System properties: {@code gantry.home}, the runtime folder (set by {@code bin/gantry}).
  * Environment: {@code GANTRY_CWD}, the caller's working directory, against which relative paths on
  * the command line are resolved (bin/gantry changes into the home folder).
  *
  * <p>Exit status: 0 after a clean stop or for help, 1 when the runtime cannot start (a broken
- * runtime folder, a framework failure), 2 for a bad command line or configuration.
+ * runtime folder, a framework failure, a port in use), when a hub refuses or cannot be reached, or
+ * when the demo does not go as expected; 2 for a bad command line or configuration.
  */
 public final class Main {
 
@@ -69,15 +80,93 @@ public final class Main {
       err.flush();
       return USAGE;
     }
-    return runGateway(((RunGateway) command).options());
-  }
-
-  private int runGateway(GatewayOptions options) {
+    if (command instanceof RunGateway gateway) {
+      return runGateway(gateway.options());
+    }
+    if (command instanceof RunHub hub) {
+      return runHub(hub.options());
+    }
+    if (command instanceof CreateJob create) {
+      return new JobsCommand(out, err).create(create);
+    }
+    if (command instanceof DescribeJob describe) {
+      return new JobsCommand(out, err).describe(describe);
+    }
     if (home == null) {
       return refuse(FAILED, "gantry.home is not set: start Gantry with bin/gantry");
     }
-    Path dataDir = options.dataDir().orElse(home.resolve("data"));
-    Path configDir = options.configDir().orElse(home.resolve("etc"));
+    return new Demo(home, out, err).run(((RunDemo) command).dataDir());
+  }
+
+  /** What a role needs to start, once its configuration is decided. */
+  private record Plan(
+      List<ConfigStager.Staged> files,
+      Map<String, InetSocketAddress> listens,
+      List<String> notes) {}
+
+  @FunctionalInterface
+  private interface Planner {
+    Plan plan(Path dataDir, Path configDir) throws ConfigException;
+  }
+
+  private int runGateway(GatewayOptions options) {
+    List<String> features = new ArrayList<>(Role.GATEWAY.features());
+    if (options.shell()) {
+      features.add(Role.SHELL_FEATURE);
+    }
+    return runRole(
+        Role.GATEWAY,
+        features,
+        options.dataDir(),
+        options.configDir(),
+        (dataDir, configDir) ->
+            new Plan(ConfigStager.stage(configDir, options, dataDir), Map.of(), List.of()));
+  }
+
+  private int runHub(HubOptions options) {
+    return runRole(
+        Role.HUB,
+        Role.HUB.features(),
+        options.dataDir(),
+        options.configDir(),
+        (dataDir, configDir) -> {
+          ConfigStager.HubPlan plan = ConfigStager.stageHub(configDir, options, dataDir);
+          Map<String, InetSocketAddress> listens = new LinkedHashMap<>();
+          plan.embeddedBroker()
+              .ifPresent(b -> listens.put("the embedded MQTT broker (--mqtt-port)", b));
+          listens.put("the management API (--api-port)", plan.api());
+          String broker =
+              plan.embeddedBroker().isPresent()
+                  ? "embedded MQTT broker on "
+                      + hostPort(plan.embeddedBroker().get())
+                      + ", hub connects to "
+                      + plan.mqttUrl()
+                  : "external MQTT broker "
+                      + plan.mqttUrl()
+                      + " (the embedded broker is not started)";
+          return new Plan(
+              plan.files(),
+              listens,
+              List.of(broker + "; management API http://" + hostPort(plan.api())));
+        });
+  }
+
+  private static String hostPort(InetSocketAddress a) {
+    String host = a.getHostString();
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+  }
+
+  private int runRole(
+      Role role,
+      List<String> features,
+      Optional<Path> dataOption,
+      Optional<Path> configOption,
+      Planner planner) {
+    if (home == null) {
+      return refuse(FAILED, "gantry.home is not set: start Gantry with bin/gantry");
+    }
+    Path dataDir = dataOption.orElse(home.resolve("data"));
+    Path configDir = configOption.orElse(home.resolve("etc"));
     try {
       Files.createDirectories(dataDir);
     } catch (IOException | SecurityException e) {
@@ -87,19 +176,15 @@ public final class Main {
       return refuse(USAGE, "the data folder " + dataDir + " is not writable");
     }
 
-    List<ConfigStager.Staged> staged;
+    Plan plan;
     List<Path> ignored;
     try {
-      staged = ConfigStager.stage(configDir, options, dataDir);
+      plan = planner.plan(dataDir, configDir);
       ignored = ConfigStager.ignoredFiles(configDir);
     } catch (ConfigException e) {
       return refuse(USAGE, e.getMessage());
     }
 
-    List<String> features = new ArrayList<>(Role.GATEWAY.features());
-    if (options.shell()) {
-      features.add(Role.SHELL_FEATURE);
-    }
     List<FeatureBundle> bundles;
     Path featuresFile = home.resolve("features.xml");
     try {
@@ -138,11 +223,19 @@ public final class Main {
       if (lock == null) {
         return refuse(USAGE, "the data folder " + dataDir + " is in use by another Gantry process");
       }
+      for (Map.Entry<String, InetSocketAddress> listen : plan.listens().entrySet()) {
+        Optional<String> busy = PortCheck.problem(listen.getValue(), listen.getKey());
+        if (busy.isPresent()) {
+          return refuse(FAILED, busy.get());
+        }
+      }
       String version = implementationVersion();
       log.info(
           "Gantry "
               + version
-              + ", role gateway (features "
+              + ", role "
+              + role.command()
+              + " (features "
               + String.join(", ", features)
               + "), home "
               + home
@@ -150,10 +243,13 @@ public final class Main {
               + dataDir
               + ", config "
               + configDir);
+      for (String note : plan.notes()) {
+        log.info(note);
+      }
       for (Path p : ignored) {
         log.warn("ignoring " + p + ": only *.cfg files in the config folder are configuration");
       }
-      ConfigStager.Report report = ConfigStager.write(dataDir.resolve("config"), staged);
+      ConfigStager.Report report = ConfigStager.write(dataDir.resolve("config"), plan.files());
       log.info(
           "configuration "
               + String.join(", ", report.written())

@@ -8,7 +8,13 @@ import java.util.List;
  */
 public enum Role {
   /** The device side: transport, job documents, engine, and the operations shipped with it. */
-  GATEWAY("gateway", List.of("gantry-gateway", "gantry-op-diagnostics"));
+  GATEWAY("gateway", List.of("gantry-gateway", "gantry-op-diagnostics")),
+
+  /**
+   * The self-hosted control plane: the embedded broker (when no external one is named) and the hub
+   * with its device and management APIs.
+   */
+  HUB("hub", List.of("gantry-hub"));
 
   /** The feature added by {@code --shell}: the Gogo shell on the console. */
   public static final String SHELL_FEATURE = "gantry-shell";

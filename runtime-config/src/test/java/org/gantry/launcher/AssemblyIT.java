@@ -70,9 +70,12 @@ class AssemblyIT {
         Files.readString(home.resolve("bin/gantry")).startsWith("#!/bin/sh\n"),
         "a POSIX sh script, Unix line ends");
     SortedSet<String> lib = filesUnder(home.resolve("lib"));
-    assertEquals(2, lib.size(), "the launcher and Felix, and nothing that shadows them: " + lib);
-    assertTrue(lib.first().matches("gantry-runtime-.*\\.jar"), lib.toString());
-    assertEquals("org.apache.felix.main-7.0.5.jar", lib.last());
+    assertEquals(
+        3, lib.size(), "the launcher, Felix and Gson, and nothing that shadows them: " + lib);
+    List<String> names = List.copyOf(lib);
+    assertTrue(names.get(0).matches("gantry-runtime-.*\\.jar"), lib.toString());
+    assertTrue(names.get(1).matches("gson-2\\..*\\.jar"), lib.toString());
+    assertEquals("org.apache.felix.main-7.0.5.jar", names.get(2));
     assertTrue(Files.isRegularFile(home.resolve("deploy/README.txt")));
     try (Stream<Path> deploy = Files.list(home.resolve("deploy"))) {
       assertEquals(1, deploy.count(), "deploy/ ships empty but for its README");
@@ -114,7 +117,19 @@ class AssemblyIT {
     assertTrue(
         Files.readString(etc.resolve("org.gantry.transport.mqtt.cfg")).contains("#username = "));
 
+    Properties hub = cfg(etc.resolve("org.gantry.hub.cfg"));
+    assertEquals("127.0.0.1", hub.getProperty("api.host"));
+    assertEquals(Integer.toString(HubDefaults.API_PORT), hub.getProperty("api.port"));
+    assertFalse(hub.containsKey("mqtt.url"), "unset: the embedded broker is the default");
+    assertTrue(Files.readString(etc.resolve("org.gantry.hub.cfg")).contains("#mqtt.url = "));
+    Properties broker = cfg(etc.resolve("org.gantry.broker.cfg"));
+    assertEquals("127.0.0.1", broker.getProperty("host"));
+    assertEquals(Integer.toString(HubDefaults.MQTT_PORT), broker.getProperty("port"));
+    assertEquals("131072", broker.getProperty("max.message.bytes"));
+    assertFalse(broker.containsKey("data.dir"), "in memory: the hub's store is the record");
+
     Properties logging = cfg(etc.resolve("org.ops4j.pax.logging.cfg"));
+    assertEquals("WARN", logging.getProperty("log4j2.logger.moquette.level"));
     assertEquals("INFO", logging.getProperty("log4j2.rootLogger.level"));
     assertTrue(
         logging

@@ -64,7 +64,9 @@ class MainTest {
   void topHelpListsCommandsAndExitsZero() {
     assertEquals(0, run("--help"));
     assertTrue(out().startsWith("Usage: gantry COMMAND [OPTIONS]"), out());
-    assertTrue(out().contains("gateway "), out());
+    for (String command : List.of("gateway ", "hub ", "jobs ", "demo ")) {
+      assertTrue(out().contains("\n  " + command), command + " missing from:\n" + out());
+    }
     assertTrue(out().contains("-h, --help"), out());
     assertEquals("", err());
   }
@@ -106,8 +108,10 @@ class MainTest {
 
   @Test
   void unknownCommand() {
-    assertEquals(2, run("hub"));
-    assertRefused("unknown command 'hub' (commands: gateway)", "Run 'gantry --help' for usage.");
+    assertEquals(2, run("hubb"));
+    assertRefused(
+        "unknown command 'hubb' (commands: gateway, hub, jobs, demo)",
+        "Run 'gantry --help' for usage.");
   }
 
   @Test
