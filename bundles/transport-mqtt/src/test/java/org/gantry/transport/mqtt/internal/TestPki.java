@@ -103,7 +103,8 @@ final class TestPki {
       X500Name issuerName =
           issuer == null
               ? subject
-              : new X500Name(issuer.certificate().getSubjectX500Principal().getName());
+              // from the encoding: a DN string would come back in reverse RDN order (RFC 2253)
+              : X500Name.getInstance(issuer.certificate().getSubjectX500Principal().getEncoded());
       X509v3CertificateBuilder b =
           new JcaX509v3CertificateBuilder(
               issuerName,
@@ -160,9 +161,19 @@ final class TestPki {
   static Path writeTraditional(Path file, PrivateKey key) {
     try {
       PrivateKeyInfo info = PrivateKeyInfo.getInstance(key.getEncoded());
-      byte[] inner = info.parsePrivateKey().toASN1Primitive().getEncoded();
-      String type = key.getAlgorithm().equals("RSA") ? "RSA PRIVATE KEY" : "EC PRIVATE KEY";
-      return writePem(file, new PemObject(type, inner));
+      if (key.getAlgorithm().equals("RSA")) {
+        byte[] pkcs1 = info.parsePrivateKey().toASN1Primitive().getEncoded();
+        return writePem(file, new PemObject("RSA PRIVATE KEY", pkcs1));
+      }
+      // as `openssl ec` writes it: the named curve inside the key, [0] parameters
+      java.security.interfaces.ECPrivateKey ec = (java.security.interfaces.ECPrivateKey) key;
+      byte[] sec1 =
+          new org.bouncycastle.asn1.sec.ECPrivateKey(
+                  ec.getParams().getOrder().bitLength(),
+                  ec.getS(),
+                  info.getPrivateKeyAlgorithm().getParameters())
+              .getEncoded();
+      return writePem(file, new PemObject("EC PRIVATE KEY", sec1));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
