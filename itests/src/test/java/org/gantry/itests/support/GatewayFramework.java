@@ -29,7 +29,8 @@ import org.ops4j.pax.exam.options.UrlProvisionOption;
  * The Pax Exam configuration of a gateway, derived from {@code features.xml}: the one source of
  * truth for which bundles make a role. Runs on the driver side only (in the {@code @Configuration}
  * method, before the framework starts); it starts the shared {@link TestBroker} and hands its URL
- * to the framework.
+ * to the framework, unless the role brings its own broker into the framework (the hub, see {@link
+ * #options(List, List, String, Option...)}).
  *
  * <p>Bundles are provisioned in the order {@link FeaturesRepository#bundles(List)} gives, at the
  * feature's start level or the Gantry launcher's default (80). Gantry's own bundles come from
@@ -71,7 +72,23 @@ public final class GatewayFramework {
    * @return the options
    */
   public static Option[] options(List<String> installed, List<String> hotDeployable) {
-    TestBroker broker = TestBroker.shared();
+    return options(installed, hotDeployable, TestBroker.shared().url());
+  }
+
+  /**
+   * The options for a framework with the given features installed whose gateway uses the given
+   * broker rather than the shared {@link TestBroker}: for a role that brings its own broker into
+   * the framework (the hub's embedded one), so that no second broker runs on the driver side.
+   *
+   * @param installed the features to install, e.g. {@code gantry-hub}, {@code gantry-gateway}
+   * @param hotDeployable as in {@link #options(List, List)}
+   * @param brokerUrl what {@link #BROKER_URL} names: {@code tcp://127.0.0.1:PORT}
+   * @param extra further options the role needs (system packages, framework properties), added
+   *     after the derived ones
+   * @return the options
+   */
+  public static Option[] options(
+      List<String> installed, List<String> hotDeployable, String brokerUrl, Option... extra) {
     FeaturesRepository features = features();
     List<FeatureBundle> bundles;
     List<FeatureBundle> hot = new ArrayList<>();
@@ -112,7 +129,7 @@ public final class GatewayFramework {
     options.add(frameworkStartLevel(FRAMEWORK_START_LEVEL));
     options.add(cleanCaches(true));
     options.add(workingDirectory(work.resolve("pax-exam").toString()));
-    options.add(systemProperty(BROKER_URL).value(broker.url()));
+    options.add(systemProperty(BROKER_URL).value(brokerUrl));
     options.add(systemProperty(WORK_DIR).value(work.toString()));
     options.add(systemProperty(HOT_DEPLOY_LOCATIONS).value(String.join(",", hotLocations)));
     // What the Gantry launcher tells the framework, so the bundles see the same environment.
@@ -123,6 +140,7 @@ public final class GatewayFramework {
     options.add(
         frameworkProperty("org.ops4j.pax.logging.property.file")
             .value(resourceFile("itest-log4j2.xml").toString()));
+    options.addAll(List.of(extra));
     return options.toArray(new Option[0]);
   }
 
