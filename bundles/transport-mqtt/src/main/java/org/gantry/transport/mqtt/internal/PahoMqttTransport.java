@@ -353,6 +353,12 @@ public final class PahoMqttTransport implements MqttTransport {
     return subscription.future.minimalCompletionStage();
   }
 
+  /** Where the client identity of new connections comes from; null without one. For tests. */
+  String identitySource() {
+    Tls.Identity current = identity;
+    return current == null ? null : current.source();
+  }
+
   /** Publishes Paho refused with 32202 or 32001 since activation: 0 unless back-pressure broke. */
   long clientRefusals() {
     return outbox.refusals();

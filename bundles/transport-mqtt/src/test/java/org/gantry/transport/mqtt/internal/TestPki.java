@@ -80,6 +80,21 @@ final class TestPki {
         keys, build("broker", keys, ca, Instant.now().minus(Duration.ofDays(1)), days(30), false));
   }
 
+  /** A broker certificate that names only {@code dnsName}: hostname verification must fail. */
+  static Issued serverNamed(Issued ca, String dnsName) {
+    KeyPair keys = rsa();
+    return new Issued(
+        keys,
+        build(
+            "broker",
+            keys,
+            ca,
+            Instant.now().minus(Duration.ofDays(1)),
+            days(30),
+            false,
+            new GeneralName(GeneralName.dNSName, dnsName)));
+  }
+
   static Issued client(Issued ca, String name, KeyPair keys) {
     return new Issued(
         keys, build(name, keys, ca, Instant.now().minus(Duration.ofDays(1)), days(30), false));
@@ -98,6 +113,25 @@ final class TestPki {
 
   private static X509Certificate build(
       String cn, KeyPair keys, Issued issuer, Instant from, Instant to, boolean isCa) {
+    return build(
+        cn,
+        keys,
+        issuer,
+        from,
+        to,
+        isCa,
+        new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
+        new GeneralName(GeneralName.dNSName, "localhost"));
+  }
+
+  private static X509Certificate build(
+      String cn,
+      KeyPair keys,
+      Issued issuer,
+      Instant from,
+      Instant to,
+      boolean isCa,
+      GeneralName... names) {
     try {
       X500Name subject = new X500Name("CN=" + cn + ",O=Gantry test");
       X500Name issuerName =
@@ -119,14 +153,7 @@ final class TestPki {
             Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
       } else {
         b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-        b.addExtension(
-            Extension.subjectAlternativeName,
-            false,
-            new GeneralNames(
-                new GeneralName[] {
-                  new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
-                  new GeneralName(GeneralName.dNSName, "localhost")
-                }));
+        b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
       }
       PrivateKey signer = issuer == null ? keys.getPrivate() : issuer.keys().getPrivate();
       return new JcaX509CertificateConverter()
