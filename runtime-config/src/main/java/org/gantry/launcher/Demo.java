@@ -46,6 +46,9 @@ final class Demo {
 
   private static final Pattern ERROR_LINE = Pattern.compile("^\\S+ ERROR ");
 
+  /** A step's gantryVersion in a multi-step job: the engine prefixes the step's number. */
+  static final Pattern STEP_FACT = Pattern.compile("([0-9]+)[^A-Za-z0-9]?gantryVersion");
+
   /**
    * One sample job and what must come of it.
    *
@@ -53,7 +56,8 @@ final class Demo {
    * @param title what the job shows, for the reader
    * @param expectedStatus the terminal status it must reach
    * @param expectedReason the {@code reasonCode} its statusDetails must carry, or empty
-   * @param expectedDetail a statusDetails key that must be present, or empty
+   * @param expectedDetail a pattern of statusDetails keys of which {@code expectedCount} must be
+   *     present, or empty
    */
   record Sample(
       String slug,
@@ -61,7 +65,8 @@ final class Demo {
       String document,
       String expectedStatus,
       Optional<String> expectedReason,
-      Optional<String> expectedDetail) {
+      Optional<Pattern> expectedDetail,
+      int expectedCount) {
 
     /** Empty when the execution came out as expected, else what is wrong. */
     Optional<String> check(HubClient.Execution x) {
@@ -82,8 +87,20 @@ final class Demo {
                 + ", got "
                 + x.statusDetails().getOrDefault("reasonCode", "none"));
       }
-      if (expectedDetail.isPresent() && !x.statusDetails().containsKey(expectedDetail.get())) {
-        return Optional.of("expected " + expectedDetail.get() + " in statusDetails");
+      if (expectedDetail.isPresent()) {
+        long found =
+            x.statusDetails().keySet().stream()
+                .filter(k -> expectedDetail.get().matcher(k).matches())
+                .count();
+        if (found < expectedCount) {
+          return Optional.of(
+              "expected "
+                  + (expectedCount == 1 ? "a key" : expectedCount + " keys")
+                  + " like "
+                  + expectedDetail.get()
+                  + " in statusDetails, found "
+                  + found);
+        }
       }
       return Optional.empty();
     }
@@ -97,35 +114,43 @@ final class Demo {
               "{\"operation\": \"diagnostics\"}",
               "SUCCEEDED",
               Optional.empty(),
-              Optional.of("gantryVersion")),
+              Optional.of(Pattern.compile("gantryVersion")),
+              1),
           new Sample(
               "firmware",
               "firmware-update: an operation no bundle on this gateway provides",
               "{\"operation\": \"firmware-update\", \"version\": \"2.1.0\"}",
               "REJECTED",
               Optional.of("OPERATION_NOT_INSTALLED"),
-              Optional.of("reason")),
+              Optional.of(Pattern.compile("reason")),
+              1),
           new Sample(
               "two-steps",
               "two steps: diagnostics, then diagnostics again",
               "{\"steps\": [{\"operation\": \"diagnostics\"}, {\"operation\": \"diagnostics\"}]}",
               "SUCCEEDED",
               Optional.empty(),
-              // the engine prefixes each step's details with its number
-              Optional.of("2_gantryVersion")),
+              // each step's facts, its details prefixed with the step's number
+              Optional.of(STEP_FACT),
+              2),
           new Sample(
               "typo",
               "a mistyped parameter: diagnostics takes none, and says so before it runs",
               "{\"operation\": \"diagnostics\", \"verbos\": true}",
               "REJECTED",
               Optional.of("INVALID_PARAMETERS"),
-              Optional.of("reason")));
+              Optional.of(Pattern.compile("reason")),
+              1));
 
   private final Path home;
   private final PrintStream out;
   private final PrintStream err;
   private final List<Child> children = new ArrayList<>();
   private final java.util.Set<Child> stopped = new java.util.HashSet<>();
+
+  /** Set by the shutdown hook: from then on nothing new is started and every wait ends. */
+  private volatile boolean stopping;
+
   private final long begin = System.nanoTime();
 
   /** A started runtime process and where its console output goes. */
@@ -252,8 +277,16 @@ final class Demo {
       say("gantry demo: the hub refused or did not answer: " + e.getMessage());
       ok = false;
     } catch (IOException e) {
-      say("gantry demo: cannot start a process: " + e);
+      say(
+          "gantry demo: "
+              + (stopping
+                  ? "interrupted; the hub and the gateway are being stopped"
+                  : e.toString()));
       ok = false;
+    }
+    if (stopping) {
+      // the shutdown hook stops the children and the JVM ends with it; nothing more to report
+      return Main.FAILED;
     }
     ok &= stopAll();
     ok &= noErrors();
@@ -274,7 +307,8 @@ final class Demo {
   }
 
   /** Creates one sample job and follows its execution to the end; true if as expected. */
-  private boolean runSample(HubClient hub, HubClient.Thing thing, int index) throws HubException {
+  private boolean runSample(HubClient hub, HubClient.Thing thing, int index)
+      throws HubException, IOException {
     Sample sample = SAMPLES.get(index);
     String jobId = "demo-" + (index + 1) + "-" + sample.slug() + "-" + suffix();
     say("");
@@ -360,15 +394,18 @@ final class Demo {
           + d.get("reasonCode")
           + (d.containsKey("reason") ? ": " + d.get("reason") : "");
     }
-    long steps = d.keySet().stream().filter(k -> k.matches("[0-9]+_gantryVersion")).count();
-    if (steps > 0) {
+    List<String> stepFacts =
+        d.keySet().stream().filter(k -> STEP_FACT.matcher(k).matches()).sorted().toList();
+    if (!stepFacts.isEmpty()) {
+      String first = stepFacts.get(0);
+      String prefix = first.substring(0, first.length() - "gantryVersion".length());
       return x.status()
           + ", as expected: "
-          + steps
+          + stepFacts.size()
           + " steps, each reported Gantry "
-          + d.getOrDefault("1_gantryVersion", "?")
+          + d.get(first)
           + " and its operations ("
-          + d.getOrDefault("1_operations", "?")
+          + d.getOrDefault(prefix + "operations", "?")
           + ")";
     }
     if (d.containsKey("gantryVersion")) {
@@ -398,12 +435,15 @@ final class Demo {
             .redirectErrorStream(true)
             .redirectOutput(console.toFile())
             .redirectInput(ProcessBuilder.Redirect.from(nullDevice()));
-    Process p = pb.start();
-    Child child = new Child(name, p, console);
+    // Under the lock the hook takes: a process is either seen by the hook or never started.
     synchronized (children) {
+      if (stopping) {
+        throw new IOException("the demo is stopping");
+      }
+      Child child = new Child(name, pb.start(), console);
       children.add(child);
+      return child;
     }
-    return child;
   }
 
   private static java.io.File nullDevice() {
@@ -411,7 +451,8 @@ final class Demo {
   }
 
   /** Waits until {@code ready} holds for the console text; empty when it did, else why not. */
-  private Optional<String> await(Child child, Predicate<String> ready, Duration timeout) {
+  private Optional<String> await(Child child, Predicate<String> ready, Duration timeout)
+      throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       String text = console(child);
@@ -536,6 +577,7 @@ final class Demo {
   private void interrupted() {
     boolean any;
     synchronized (children) {
+      stopping = true;
       any = children.stream().anyMatch(c -> !stopped.contains(c) && c.process().isAlive());
     }
     if (any) {
@@ -553,11 +595,15 @@ final class Demo {
     }
   }
 
-  private static void sleep(Duration d) {
+  private void sleep(Duration d) throws IOException {
+    if (stopping) {
+      throw new IOException("the demo is stopping");
+    }
     try {
       Thread.sleep(d.toMillis());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
     }
   }
 

@@ -51,8 +51,20 @@ class DemoTest {
         Optional.empty(),
         diagnostics.check(execution("SUCCEEDED", Map.of("gantryVersion", "0.1.0"))));
     assertEquals(
-        Optional.of("expected gantryVersion in statusDetails"),
+        Optional.of("expected a key like gantryVersion in statusDetails, found 0"),
         diagnostics.check(execution("SUCCEEDED", Map.of())));
+    Demo.Sample steps = sample("two-steps");
+    assertEquals(
+        Optional.empty(),
+        steps.check(
+            execution("SUCCEEDED", Map.of("1:gantryVersion", "0.1", "2:gantryVersion", "0.1"))));
+    assertEquals(
+        Optional.empty(),
+        steps.check(
+            execution("SUCCEEDED", Map.of("1_gantryVersion", "0.1", "2_gantryVersion", "0.1"))));
+    assertEquals(
+        Optional.of("expected 2 keys like " + Demo.STEP_FACT + " in statusDetails, found 1"),
+        steps.check(execution("SUCCEEDED", Map.of("1:gantryVersion", "0.1"))));
     assertTrue(
         diagnostics
             .check(execution("FAILED", Map.of("reasonCode", "X")))
@@ -99,9 +111,9 @@ class DemoTest {
             execution(
                 "SUCCEEDED",
                 Map.of(
-                    "1_gantryVersion", "0.1.0",
-                    "1_operations", "d=b@1",
-                    "2_gantryVersion", "0.1.0"))));
+                    "1:gantryVersion", "0.1.0",
+                    "1:operations", "d=b@1",
+                    "2:gantryVersion", "0.1.0"))));
     assertEquals(
         "       +1.25 s  SUCCEEDED    version 3  a=b",
         Demo.progressLine(1_250_000_000L, execution("SUCCEEDED", Map.of("a", "b"))));
