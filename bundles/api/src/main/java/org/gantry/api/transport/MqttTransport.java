@@ -101,10 +101,10 @@ public interface MqttTransport {
    * <p>The message is first written to the transport's outbox on disk and forced to the storage
    * device; the returned stage completes at that moment, whether or not the transport is connected.
    * From then on the transport delivers the message to the broker at least once, and in order: the
-   * broker receives durable messages in the order in which their stages completed, and a message is
-   * sent again (after a disconnect or a restart of the runtime) only together with every durable
-   * message accepted after it. The broker may therefore see a message more than once, but never a
-   * later message before an earlier one; receivers must tolerate duplicates.
+   * broker receives durable messages in the order in which their stages completed. After a
+   * disconnect or a restart of the runtime, sending starts again from the oldest message the broker
+   * has not acknowledged. The broker may therefore see a message more than once, but never a later
+   * message before an earlier one has arrived; receivers must tolerate duplicates.
    *
    * <p>Durable messages and those of {@link #publish} are independent queues: there is no order
    * between them.
