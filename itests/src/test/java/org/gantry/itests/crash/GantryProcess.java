@@ -93,18 +93,56 @@ public final class GantryProcess implements AutoCloseable {
       PrintStream echo,
       List<String> markSubstrings)
       throws IOException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(runtimeHome().resolve("bin/gantry").toString());
-    cmd.addAll(List.of("gateway", "--broker", brokerUrl, "--thing", thing, "--data"));
-    cmd.add(data.toString());
+    List<String> args = new ArrayList<>();
+    args.addAll(List.of("gateway", "--broker", brokerUrl, "--thing", thing, "--data"));
+    args.add(data.toString());
     if (config != null) {
-      cmd.add("--config");
-      cmd.add(config.toString());
+      args.add("--config");
+      args.add(config.toString());
     }
+    return startIn(runtimeHome(), label, args, extraJavaOpts, echo, markSubstrings);
+  }
+
+  /**
+   * Starts {@code HOME/bin/gantry ARGS}: for a private copy of the runtime, or options that {@link
+   * #start} does not give.
+   *
+   * @param home the runtime's home folder
+   * @param label a short name for the output thread and echoed lines
+   * @param args the command line after {@code bin/gantry}
+   * @param extraJavaOpts JVM options added after {@value #DEFAULT_JAVA_OPTS}; empty for none
+   * @param echo where to copy every line; null for nowhere
+   * @param markSubstrings lines containing any of these are kept beyond the newest lines
+   * @return the running process
+   * @throws IOException when the process cannot be started
+   */
+  public static GantryProcess startIn(
+      Path home,
+      String label,
+      List<String> args,
+      String extraJavaOpts,
+      PrintStream echo,
+      List<String> markSubstrings)
+      throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(home.resolve("bin/gantry").toString());
+    cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     String opts = (DEFAULT_JAVA_OPTS + " " + extraJavaOpts).trim();
     pb.environment().put("GANTRY_JAVA_OPTS", opts);
     return new GantryProcess(pb.start(), label, echo, markSubstrings);
+  }
+
+  /**
+   * How many of the marked lines (those kept whatever their age) match.
+   *
+   * @param matches the condition
+   * @return the count
+   */
+  public long countMarked(Predicate<String> matches) {
+    synchronized (lines) {
+      return marked.stream().filter(matches).count();
+    }
   }
 
   /**

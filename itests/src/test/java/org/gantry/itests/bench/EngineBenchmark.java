@@ -1,0 +1,395 @@
+package org.gantry.itests.bench;
+
+import static org.junit.Assert.assertEquals;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import org.gantry.itests.bench.Figures.Spread;
+import org.gantry.itests.crash.GantryProcess;
+import org.gantry.itests.support.TestBroker;
+import org.gantry.itests.support.TestJobsService;
+import org.gantry.itests.support.TestJobsService.Request;
+import org.gantry.protocol.ExecutionStatus;
+import org.gantry.protocol.JobsTopic;
+import org.gantry.protocol.UpdateRequest;
+import org.junit.Test;
+
+/**
+ * Issue 4's engine benchmark: the real runtime ({@code bin/gantry gateway} as a process, fsync on)
+ * against Moquette on the loopback interface, and Mosquitto too when it is installed, with the test
+ * jobs service as AWS IoT Jobs. Prints one {@code name: value unit} line per figure and writes them
+ * to {@code target/bench/engine-bench.txt}. Not part of the normal suite: run it with the {@code
+ * bench} profile (itests/README.md).
+ *
+ * <p>Latency is what the service sees: from the moment the job is queued (CreateJob) to the moment
+ * the service accepts the terminal update. Figures of a broker carry its name as prefix; every
+ * ratio is against the MQTT round trip on the same broker in the same run.
+ */
+public class EngineBenchmark {
+
+  static final String DIAGNOSTICS = "{\"operation\":\"diagnostics\"}";
+
+  private static final int RTT_WARMUP = 500;
+  private static final int RTT_SAMPLES = 2_000;
+  private static final int JOB_WARMUP = 100;
+  private static final int JOB_SAMPLES = Integer.getInteger("gantry.bench.jobs", 300);
+  private static final int THROUGHPUT_JOBS = 500;
+  private static final int THINGS = 100;
+  private static final int JOBS_PER_THING = 10;
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+  private static final Duration JOB_TIMEOUT = Duration.ofSeconds(30);
+
+  private final Figures figures = new Figures();
+  private Path work;
+
+  @Test
+  public void engine() throws Exception {
+    work =
+        Path.of(
+            System.getProperty("gantry.itest.work"),
+            "bench",
+            LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    Files.createDirectories(work);
+    figures.note(
+        "Gantry engine benchmark, "
+            + Instant.now()
+            + ", "
+            + Runtime.getRuntime().availableProcessors()
+            + " cores, Java "
+            + System.getProperty("java.version")
+            + ", journal fsync on, work folder "
+            + work);
+
+    try (TestBroker moquette = TestBroker.start()) {
+      runOn("moquette", moquette.url(), true);
+    }
+    if (Mosquitto.installed()) {
+      try (Mosquitto mosquitto = Mosquitto.start(work.resolve("mosquitto"))) {
+        runOn("mosquitto", mosquitto.url(), false);
+      }
+    } else {
+      figures.note("Mosquitto is not installed (" + Mosquitto.BINARY + "): Moquette only");
+    }
+    figures.write(
+        Path.of(System.getProperty("gantry.bench.out", work.toString()), "engine-bench.txt"));
+  }
+
+  private void runOn(String broker, String url, boolean measureJournal) throws Exception {
+    figures.note("broker " + broker + " at " + url);
+    Spread rtt = Spread.of(RoundTrip.measure(url, broker, RTT_WARMUP, RTT_SAMPLES));
+    figures.spread(broker + ".mqtt_round_trip", rtt);
+
+    try (TestJobsService jobs = TestJobsService.start(url)) {
+      // The floor: what the protocol costs with this service and no engine at all.
+      Map<String, Instant> floorQueued = new LinkedHashMap<>();
+      String floorThing = "bench-" + broker + "-floor";
+      ScriptedDevice.Result floor =
+          ScriptedDevice.run(url, jobs, floorThing, JOB_WARMUP, JOB_SAMPLES, floorQueued);
+      figures.spread(broker + ".service.describe_round_trip", Spread.of(floor.describeNanos()));
+      figures.spread(
+          broker + ".service.update_in_progress_round_trip", Spread.of(floor.inProgressNanos()));
+      figures.spread(
+          broker + ".service.update_succeeded_round_trip", Spread.of(floor.succeededNanos()));
+      Spread floorLatency = Spread.of(latencies(jobs, floorThing, floorQueued));
+      figures.spread(broker + ".floor_job_latency", floorLatency);
+      figures.add(broker + ".floor_ratio", floorLatency.medianMillis() / rtt.medianMillis(), "x");
+
+      oneThing(broker, url, jobs, rtt, measureJournal);
+      hundredThings(broker, url, jobs);
+    }
+  }
+
+  /** Latency and sequential throughput of one thing, and the journal commit on its data folder. */
+  private void oneThing(
+      String broker, String url, TestJobsService jobs, Spread rtt, boolean measureJournal)
+      throws Exception {
+    String thing = "bench-" + broker + "-one";
+    Path data = Files.createDirectories(work.resolve(broker + "-one"));
+    try (GantryProcess gateway =
+        GantryProcess.start(
+            broker + "-one", url, thing, data, null, "", null, List.of("ERROR", "WARN"))) {
+      gateway.awaitLine(
+          "subscription line",
+          l -> l.contains("Subscribed to the jobs topics of " + thing),
+          START_TIMEOUT);
+
+      Map<String, Instant> queued = new LinkedHashMap<>();
+      for (int i = -JOB_WARMUP; i < JOB_SAMPLES; i++) {
+        String job = "lat-" + (i + JOB_WARMUP);
+        Instant q = Instant.now();
+        jobs.queue(thing, job, DIAGNOSTICS);
+        jobs.awaitStatus(thing, job, ExecutionStatus.SUCCEEDED, JOB_TIMEOUT);
+        if (i >= 0) {
+          queued.put(job, q);
+        }
+      }
+      Spread latency = Spread.of(latencies(jobs, thing, queued));
+      figures.spread(broker + ".job_latency", latency);
+      figures.add(broker + ".ratio", latency.medianMillis() / rtt.medianMillis(), "x");
+      figures.add(broker + ".ratio_p99", latency.p99Millis() / rtt.p99Millis(), "x");
+      breakdown(broker, jobs, thing, queued);
+
+      // Sequential throughput: the queue is filled as fast as the service takes jobs, and the
+      // gateway works through it one execution at a time.
+      Map<String, Instant> burst = new LinkedHashMap<>();
+      for (int i = 0; i < THROUGHPUT_JOBS; i++) {
+        String job = "tp-" + i;
+        burst.put(job, Instant.now());
+        jobs.queue(thing, job, DIAGNOSTICS);
+      }
+      Instant queuedAll = Instant.now();
+      for (String job : burst.keySet()) {
+        jobs.awaitStatus(thing, job, ExecutionStatus.SUCCEEDED, JOB_TIMEOUT);
+      }
+      throughput(broker + ".jobs_per_second.one_thing", jobs, Map.of(thing, burst));
+      figures.add(
+          broker + ".queueing_time." + THROUGHPUT_JOBS + "_jobs",
+          Duration.between(burst.values().iterator().next(), queuedAll).toNanos() / 1e6,
+          "ms");
+      String warnings =
+          gateway
+              .output()
+              .lines()
+              .filter(l -> l.contains(" WARN ") || l.contains(" ERROR "))
+              .limit(5)
+              .collect(Collectors.joining("\n"));
+      if (!warnings.isEmpty()) {
+        figures.note("the gateway warned:\n" + warnings);
+      }
+      gateway.stop();
+    }
+    if (measureJournal) {
+      Spread commit =
+          Spread.of(
+              JournalCommit.measure(data.resolve("journal").resolve("bench-commit"), 100, 1000));
+      figures.spread("journal_commit", commit);
+      figures.add("journal_commit_ratio", commit.medianMillis() / rtt.medianMillis(), "x");
+    }
+  }
+
+  /** Sequential jobs of 100 things served by one gateway, its workers as configured. */
+  private void hundredThings(String broker, String url, TestJobsService jobs) throws Exception {
+    List<String> things =
+        IntStream.range(0, THINGS)
+            .mapToObj(i -> String.format("bench-%s-h%03d", broker, i))
+            .toList();
+    Path home = privateRuntime(work.resolve(broker + "-runtime"));
+    Path config = Files.createDirectories(work.resolve(broker + "-config"));
+    Path etc = GantryProcess.runtimeHome().resolve("etc");
+    // Typed values (FileInstall's .config syntax): only a file whose values are all typed can
+    // hold a list, so thing.name and data.dir are here too and the command line sets neither.
+    Files.writeString(
+        config.resolve("org.gantry.engine.cfg"),
+        "thing.name = \""
+            + things.get(0)
+            + "\"\nthings = ["
+            + things.subList(1, THINGS).stream()
+                .map(t -> "\"" + t + "\"")
+                .collect(Collectors.joining(","))
+            + "]\ndata.dir = \""
+            + home.resolve("data")
+            + "\"\npoll.interval.seconds = I\"300\"\n");
+    Files.writeString(
+        config.resolve("org.gantry.transport.mqtt.cfg"),
+        Files.readString(etc.resolve("org.gantry.transport.mqtt.cfg"))
+            + "\nclient.id = "
+            + things.get(0)
+            + "\n");
+    Files.copy(
+        etc.resolve("org.ops4j.pax.logging.cfg"),
+        config.resolve("org.ops4j.pax.logging.cfg"),
+        StandardCopyOption.REPLACE_EXISTING);
+
+    String subscribed = "Subscribed to the jobs topics of ";
+    try (GantryProcess gateway =
+        GantryProcess.startIn(
+            home,
+            broker + "-hundred",
+            List.of("gateway", "--broker", url, "--config", config.toString()),
+            "",
+            null,
+            List.of(subscribed, "ERROR", "Engine started"))) {
+      long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+      while (gateway.countMarked(l -> l.contains(subscribed)) < THINGS) {
+        if (System.nanoTime() > deadline || !gateway.isAlive()) {
+          throw new AssertionError(
+              "the gateway of "
+                  + THINGS
+                  + " things did not subscribe for all:\n"
+                  + gateway.output());
+        }
+        Thread.sleep(100);
+      }
+      Map<String, Map<String, Instant>> queued = new LinkedHashMap<>();
+      for (int j = 0; j < JOBS_PER_THING; j++) {
+        for (String t : things) {
+          String job = "many-" + j;
+          queued.computeIfAbsent(t, x -> new LinkedHashMap<>()).put(job, Instant.now());
+          jobs.queue(t, job, DIAGNOSTICS);
+        }
+      }
+      for (String t : things) {
+        for (String job : queued.get(t).keySet()) {
+          jobs.awaitStatus(t, job, ExecutionStatus.SUCCEEDED, Duration.ofSeconds(120));
+        }
+      }
+      throughput(broker + ".jobs_per_second." + THINGS + "_things", jobs, queued);
+      gateway.stop();
+    }
+  }
+
+  /** Jobs per second from the first job queued to the last terminal status accepted. */
+  private void throughput(
+      String name, TestJobsService jobs, Map<String, Map<String, Instant>> queued) {
+    Instant first =
+        queued.values().stream()
+            .flatMap(m -> m.values().stream())
+            .min(Instant::compareTo)
+            .orElseThrow();
+    Map<String, Instant> ended = acceptedTerminal(jobs.requests());
+    Instant last = Instant.MIN;
+    int n = 0;
+    for (Map.Entry<String, Map<String, Instant>> t : queued.entrySet()) {
+      for (String job : t.getValue().keySet()) {
+        Instant e = ended.get(t.getKey() + "/" + job);
+        if (e == null) {
+          throw new AssertionError("no accepted terminal update of " + job + " of " + t.getKey());
+        }
+        last = e.isAfter(last) ? e : last;
+        n++;
+      }
+    }
+    Instant end = last;
+    double seconds = Duration.between(first, end).toNanos() / 1e9;
+    figures.add(name, n / seconds, "jobs/s");
+    long requests =
+        jobs.requests().stream()
+            .filter(r -> queued.containsKey(r.thingName()))
+            .filter(r -> !r.at().isBefore(first) && !r.at().isAfter(end))
+            .count();
+    figures.add(
+        name.replace("jobs_per_second", "service_requests_per_second"),
+        requests / seconds,
+        "requests/s");
+  }
+
+  /** Queue time to the accepted terminal update, per job, as the service saw it. */
+  private static long[] latencies(TestJobsService jobs, String thing, Map<String, Instant> queued) {
+    Map<String, Instant> ended = acceptedTerminal(jobs.requests());
+    long[] out = new long[queued.size()];
+    int i = 0;
+    for (Map.Entry<String, Instant> e : queued.entrySet()) {
+      Instant end = ended.get(thing + "/" + e.getKey());
+      if (end == null) {
+        throw new AssertionError("no accepted terminal update of " + e.getKey() + " of " + thing);
+      }
+      out[i++] = Duration.between(e.getValue(), end).toNanos();
+    }
+    return out;
+  }
+
+  private static Map<String, Instant> acceptedTerminal(List<Request> requests) {
+    Map<String, Instant> out = new HashMap<>();
+    for (Request r : requests) {
+      if (r.kind() == JobsTopic.Kind.UPDATE
+          && r.answer().equals("accepted")
+          && r.request() instanceof UpdateRequest u
+          && u.status().isTerminal()) {
+        Instant before = out.put(r.thingName() + "/" + r.jobId(), r.at());
+        assertEquals("two accepted terminal updates of " + r.jobId(), null, before);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Where a job's time goes, from the service's side: the request log shows when each request of
+   * the gateway was answered.
+   */
+  private void breakdown(
+      String broker, TestJobsService jobs, String thing, Map<String, Instant> queued) {
+    List<Request> log = jobs.requests().stream().filter(r -> thing.equals(r.thingName())).toList();
+    List<Long> toDescribe = new ArrayList<>();
+    List<Long> toInProgress = new ArrayList<>();
+    List<Long> toSucceeded = new ArrayList<>();
+    List<Long> requestsPerJob = new ArrayList<>();
+    int pos = 0;
+    for (Map.Entry<String, Instant> e : queued.entrySet()) {
+      String job = e.getKey();
+      Instant q = e.getValue();
+      while (pos < log.size() && log.get(pos).at().isBefore(q)) {
+        pos++;
+      }
+      Instant d = null;
+      Instant p = null;
+      Instant s = null;
+      long count = 0;
+      for (int i = pos; i < log.size() && s == null; i++) {
+        Request r = log.get(i);
+        count++;
+        if (d == null && r.isDescribe("$next") && r.answer().equals("accepted")) {
+          d = r.at();
+        } else if (p == null && r.isUpdate(job, ExecutionStatus.IN_PROGRESS, "accepted")) {
+          p = r.at();
+        } else if (r.isUpdate(job, ExecutionStatus.SUCCEEDED, "accepted")) {
+          s = r.at();
+        }
+      }
+      if (d == null || p == null || s == null) {
+        figures.note("job " + job + ": its requests are not describe, IN_PROGRESS, SUCCEEDED");
+        continue;
+      }
+      toDescribe.add(Duration.between(q, d).toNanos());
+      toInProgress.add(Duration.between(d, p).toNanos());
+      toSucceeded.add(Duration.between(p, s).toNanos());
+      requestsPerJob.add(count);
+    }
+    figures.spread(broker + ".step.queued_to_next_described", Spread.of(toArray(toDescribe)));
+    figures.spread(
+        broker + ".step.next_described_to_in_progress", Spread.of(toArray(toInProgress)));
+    figures.spread(broker + ".step.in_progress_to_succeeded", Spread.of(toArray(toSucceeded)));
+    figures.add(
+        broker + ".requests_per_job",
+        requestsPerJob.stream().mapToLong(Long::longValue).average().orElse(0),
+        "requests");
+  }
+
+  private static long[] toArray(List<Long> values) {
+    return values.stream().mapToLong(Long::longValue).toArray();
+  }
+
+  /** A copy of the unpacked runtime whose data/ and deploy/ no other test shares. */
+  private static Path privateRuntime(Path target) throws IOException {
+    Path source = GantryProcess.runtimeHome();
+    try (Stream<Path> files = Files.walk(source)) {
+      for (Path p : (Iterable<Path>) files::iterator) {
+        Path rel = source.relativize(p);
+        if (rel.startsWith("data")) {
+          continue;
+        }
+        Path to = target.resolve(rel.toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(to);
+        } else {
+          Files.copy(
+              p, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
+        }
+      }
+    }
+    return target;
+  }
+}

@@ -1,0 +1,50 @@
+package org.gantry.itests.bench;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.Socket;
+import javax.net.SocketFactory;
+
+/**
+ * Plain sockets with TCP_NODELAY for the benchmark's own MQTT clients, as the gateway and the test
+ * service use: without it every small message may wait for Nagle's algorithm (BUILD-NOTES).
+ */
+final class NoDelaySockets extends SocketFactory {
+
+  @Override
+  public Socket createSocket() throws IOException {
+    Socket s = new Socket();
+    s.setTcpNoDelay(true);
+    return s;
+  }
+
+  @Override
+  public Socket createSocket(String host, int port) throws IOException {
+    Socket s = new Socket(host, port);
+    s.setTcpNoDelay(true);
+    return s;
+  }
+
+  @Override
+  public Socket createSocket(String host, int port, InetAddress localHost, int localPort)
+      throws IOException {
+    Socket s = new Socket(host, port, localHost, localPort);
+    s.setTcpNoDelay(true);
+    return s;
+  }
+
+  @Override
+  public Socket createSocket(InetAddress host, int port) throws IOException {
+    Socket s = new Socket(host, port);
+    s.setTcpNoDelay(true);
+    return s;
+  }
+
+  @Override
+  public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
+      throws IOException {
+    Socket s = new Socket(address, port, localAddress, localPort);
+    s.setTcpNoDelay(true);
+    return s;
+  }
+}
