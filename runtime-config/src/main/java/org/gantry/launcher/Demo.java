@@ -291,18 +291,15 @@ final class Demo {
     ok &= stopAll();
     ok &= noErrors();
     say(
-        (ok ? "Demo finished" : "Demo FAILED")
-            + " in "
-            + Format.elapsed(System.nanoTime() - begin)
-            + ". Logs: "
+        "  logs     "
             + folder.resolve("hub.console.log")
             + ", "
             + folder.resolve("gateway.console.log")
-            + " (and log/gantry.log in "
-            + hubData
-            + ", "
-            + gatewayData
-            + ")");
+            + " (and log/gantry.log in hub/, gateway/)");
+    say(
+        (ok ? "Demo finished" : "Demo FAILED")
+            + " in "
+            + Format.elapsed(System.nanoTime() - begin));
     return ok ? Main.OK : Main.FAILED;
   }
 

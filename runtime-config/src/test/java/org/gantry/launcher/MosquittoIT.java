@@ -49,6 +49,13 @@ class MosquittoIT {
   static Path mosquittoBinary() {
     String configured = System.getProperty("gantry.mosquitto", "");
     if (!configured.isBlank()) {
+      if (!Files.isExecutable(Path.of(configured))) {
+        fail(
+            "-Dgantry.mosquitto="
+                + configured
+                + " is not an executable file: point it at a mosquitto binary, or install"
+                + " Debian's package with 'sudo apt-get install -y mosquitto' and leave it unset");
+      }
       return Path.of(configured);
     }
     Stream<Path> onPath =
