@@ -186,6 +186,51 @@ class DurableOutboxTest {
   }
 
   @Test
+  void fullSegmentsRollOverAndAreDeletedOnceAcknowledged() throws Exception {
+    DurableOutbox first = open(64L << 20);
+    byte[] big = new byte[1 << 20];
+    for (int i = 0; i < 6; i++) {
+      byte[] payload = big.clone();
+      byte[] n = Integer.toString(i).getBytes(UTF_8);
+      System.arraycopy(n, 0, payload, 0, n.length);
+      first.append("big/" + i, payload).get(10, TimeUnit.SECONDS);
+    }
+    closeNow(first, opened);
+    assertEquals(2, segments(), "4 MiB per segment");
+
+    DurableOutbox second = open(64L << 20);
+    assertEquals(6, second.backlog());
+    List<String> topics = new CopyOnWriteArrayList<>();
+    delivery
+        .submit(
+            () ->
+                second.connected(
+                    (topic, payload) -> {
+                      topics.add(topic);
+                      return CompletableFuture.completedFuture(null);
+                    },
+                    2))
+        .get(5, TimeUnit.SECONDS);
+    Await.until(() -> second.backlog() == 0, "all acknowledged");
+    assertEquals(List.of("big/0", "big/1", "big/2", "big/3", "big/4", "big/5"), topics);
+    Await.until(
+        () -> {
+          try {
+            return segments() == 0;
+          } catch (IOException e) {
+            return false;
+          }
+        },
+        "both segments deleted");
+  }
+
+  private long segments() throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(p -> p.getFileName().toString().startsWith("seg-")).count();
+    }
+  }
+
+  @Test
   void aFullOutboxRefusesWithAReason() throws Exception {
     DurableOutbox o = open(2048);
     ExecutionException e =
