@@ -62,7 +62,10 @@ public final class CommandOperation implements JobOperation {
   /** Time a stopped process tree gets between SIGTERM and SIGKILL. */
   private static final Duration KILL_GRACE = Duration.ofSeconds(2);
 
-  /** Time the output readers get once the process ended; longer means a child holds the pipe. */
+  /** How often the watchdog looks at the clock and at cancellation. */
+  private static final Duration WATCH = Duration.ofMillis(100);
+
+  /** Time the output readers get to finish once the process ended. */
   private static final Duration DRAIN_GRACE = Duration.ofSeconds(1);
 
   private static final Set<PosixFilePermission> MODE_700 =
@@ -250,24 +253,33 @@ public final class CommandOperation implements JobOperation {
     OutputTail err = new OutputTail(p.getErrorStream(), OUTPUT_CHARS);
     Thread outReader = reader(out, "stdout", p);
     Thread errReader = reader(err, "stderr", p);
-    ctx.onCancel(() -> tree.kill(p, KILL_GRACE));
-    boolean timedOut;
+    boolean timedOut = false;
     try {
-      timedOut = !p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      if (timedOut) {
-        LOG.warn(
-            "Step ran longer than timeout.seconds={}; killing its process tree",
-            timeout.toSeconds());
-        tree.kill(p, KILL_GRACE);
-        p.waitFor(KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+      // The watchdog is this thread: it looks every WATCH interval, so a cancel (the engine's step
+      // timeout, the service, the gateway stopping) is acted on within it, and the kill with its
+      // grace period runs here rather than on the engine thread that cancels.
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (!p.waitFor(WATCH.toMillis(), TimeUnit.MILLISECONDS)) {
+        if (ctx.cancelled()) {
+          LOG.info("The execution was cancelled; killing the step's process tree");
+          tree.kill(p, KILL_GRACE);
+          break;
+        }
+        if (System.nanoTime() - deadline >= 0) {
+          timedOut = true;
+          LOG.warn(
+              "Step ran longer than timeout.seconds={}; killing its process tree",
+              timeout.toSeconds());
+          tree.kill(p, KILL_GRACE);
+          break;
+        }
       }
-      outReader.join(DRAIN_GRACE.toMillis());
-      errReader.join(DRAIN_GRACE.toMillis());
-      if (outReader.isAlive() || errReader.isAlive()) {
-        // A background child still holds the output pipes: it belongs to the step, so it ends too.
-        tree.killRemains(p);
-        outReader.join(KILL_GRACE.toMillis());
-        errReader.join(KILL_GRACE.toMillis());
+      p.waitFor(KILL_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+      // Once the process has ended the JDK hands its readers what is left in the pipes and closes
+      // them, so background children a handler starts on purpose (a daemon) cannot hold the step
+      // open; they keep running, as under the Device Client, but are no longer read.
+      if (!joinBoth(outReader, errReader, DRAIN_GRACE)) {
+        LOG.warn("The step's output could not be read to its end; reporting what was read");
       }
     } catch (InterruptedException e) {
       tree.kill(p, Duration.ZERO);
@@ -375,6 +387,14 @@ public final class CommandOperation implements JobOperation {
       from++;
     }
     return sb.substring(from);
+  }
+
+  /** Waits for both threads, together at most {@code limit}; true when both ended. */
+  private static boolean joinBoth(Thread a, Thread b, Duration limit) throws InterruptedException {
+    long deadline = System.nanoTime() + limit.toNanos();
+    a.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+    b.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+    return !a.isAlive() && !b.isAlive();
   }
 
   private Thread reader(OutputTail tail, String name, Process p) {

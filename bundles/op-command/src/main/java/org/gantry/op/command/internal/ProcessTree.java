@@ -65,11 +65,6 @@ final class ProcessTree {
     p.destroyForcibly();
   }
 
-  /** Kills what is left of the group once its leader has ended (it may hold the output pipes). */
-  void killRemains(Process p) {
-    signalGroup(p, "KILL");
-  }
-
   private static boolean anyAlive(List<ProcessHandle> handles) {
     return handles.stream().anyMatch(ProcessHandle::isAlive);
   }

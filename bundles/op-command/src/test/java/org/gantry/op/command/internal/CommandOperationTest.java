@@ -267,6 +267,22 @@ class CommandOperationTest {
   }
 
   @Test
+  void aHandlerThatLeavesADaemonRunningEndsWithItsOwnProcess() throws Exception {
+    Path pids = tmp.resolve("pids");
+    // the daemon keeps the output pipes open; the step must end all the same
+    handler("start-daemon.sh", "sleep 60 & echo $! > " + pids + "; echo started");
+    OperationResult r = run(operation(), handlerStep("start-daemon.sh", "includeStdOut", true));
+    long daemon = Long.parseLong(Files.readString(pids).strip());
+    try {
+      assertEquals(OperationResult.Status.SUCCEEDED, r.status(), r.toString());
+      assertEquals("started", r.details().get("stdout"));
+      assertTrue(ProcessHandle.of(daemon).map(ProcessHandle::isAlive).orElse(false));
+    } finally {
+      ProcessHandle.of(daemon).ifPresent(ProcessHandle::destroyForcibly);
+    }
+  }
+
+  @Test
   void cancellingTheExecutionKillsTheProcessTree() throws Exception {
     Path pids = tmp.resolve("pids");
     handler("hang.sh", "sleep 60 & echo $! > " + pids + "; sleep 60");
