@@ -2,14 +2,12 @@ package org.gantry.itests.crash;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
-import static org.junit.Assume.assumeFalse;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.gantry.itests.support.TestBroker;
@@ -41,17 +39,6 @@ public class CrashRecoveryIT {
   private static final Duration DEATH_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration JOB_TIMEOUT = Duration.ofSeconds(30);
   private static final String DIAGNOSTICS = "{\"operation\":\"diagnostics\"}";
-
-  /**
-   * Crash points whose recovery the engine gets wrong today, skipped (not passed) so the suite
-   * stays usable while the engine is fixed; {@code -Dgantry.itest.crash.all=true} runs them anyway.
-   *
-   * <p>after-start-journal: at restart ThingEngine.reconcile finds the ACTIVE entry still QUEUED at
-   * the service, forgets it through close(), which also adds it to the executions it ended; the
-   * queue then offers the job again and the engine refuses it ("was already reported terminal but
-   * the service offers it as QUEUED; not running it twice"), so it stays QUEUED for ever.
-   */
-  private static final Set<String> KNOWN_ENGINE_DEFECTS = Set.of("after-start-journal");
 
   private static TestBroker broker;
   private static TestJobsService jobs;
@@ -102,12 +89,6 @@ public class CrashRecoveryIT {
 
   @Test
   public void killedAtThePointTheExecutionEndsOnceAndTheGatewayGoesOn() throws Exception {
-    assumeFalse(
-        "crash point "
-            + point
-            + " is a known engine defect (see KNOWN_ENGINE_DEFECTS); -Dgantry.itest.crash.all=true"
-            + " runs it",
-        KNOWN_ENGINE_DEFECTS.contains(point) && !Boolean.getBoolean("gantry.itest.crash.all"));
     String thing = "crash-" + point;
     String job = "crash-job-1";
     Path data = freshDataFolder(point);

@@ -344,9 +344,10 @@ final class ThingEngine implements ConnectionListener {
         if (ex.status() == ExecutionStatus.IN_PROGRESS) {
           resume(e, ex);
         } else {
-          // IN_PROGRESS never reached the service: the job is simply taken again from the queue.
+          // IN_PROGRESS never reached the service: the job is simply taken again from the queue,
+          // so it must not count among the executions this gateway ended.
           LOG.info("Job {} never went IN_PROGRESS; it is taken again from the queue", e.jobId());
-          close(e);
+          forget(e);
         }
       }
     }
@@ -437,6 +438,9 @@ final class ThingEngine implements ConnectionListener {
             ExecutionStatus.IN_PROGRESS,
             Map.of("step", "starting"),
             Settings.minutes(firstTimeout));
+    if (started == null) {
+      return; // stopping: the ACTIVE entry is reconciled at the next start
+    }
     if (started != Outcome.APPLIED) {
       LOG.info("Job {} was not started: it is over for this gateway ({})", ex.jobId(), started);
       close(entry);
@@ -604,11 +608,16 @@ final class ThingEngine implements ConnectionListener {
     close(entry);
   }
 
-  /** The execution is over for this gateway: forget its journal entry and its work folder. */
+  /** The execution is over for this gateway: forget it, and never run it again. */
   private void close(Journal.Entry e) {
+    forget(e);
+    finished.add(e.key());
+  }
+
+  /** Drops the journal entry and the work folder of an execution. */
+  private void forget(Journal.Entry e) {
     journal.remove(e.jobId(), e.executionNumber());
     open.remove(e.key());
-    finished.add(e.key());
     deleteQuietly(workRoot.resolve(e.jobId() + "-" + e.executionNumber()));
   }
 

@@ -689,4 +689,18 @@ class ThingEngineTest {
     assertEquals("OPERATION_FAILED", failed.get("reasonCode"));
     assertFalse(failed.containsKey("final:cleaned"), failed.toString());
   }
+
+  @Test
+  void aJobThatNeverWentInProgressBeforeACrashRunsAfterTheRestart() throws Exception {
+    // The gateway wrote its ACTIVE entry and died before IN_PROGRESS reached the service.
+    install("ok", ctx -> OperationResult.succeeded(Map.of("ran", "yes")));
+    service.queue("jq", "{\"operation\":\"ok\"}");
+    Journal journal = new Journal(journalDir());
+    journal.write(journal.create("jq", 1, 1, "{\"operation\":\"ok\"}"));
+    start();
+    awaitStatus("jq", ExecutionStatus.SUCCEEDED);
+    assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("jq"));
+    assertEquals("yes", service.exec("jq").details.get("ran"));
+    await(() -> !Files.exists(journalDir().resolve("jq-1.exec")), "entry closed");
+  }
 }
