@@ -9,12 +9,19 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
+import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -48,6 +55,7 @@ public class EngineBenchmark {
   private static final int JOB_WARMUP = 100;
   private static final int JOB_SAMPLES = Integer.getInteger("gantry.bench.jobs", 300);
   private static final int THROUGHPUT_JOBS = 500;
+  private static final int WINDOW = 16;
   private static final int THINGS = 100;
   private static final int JOBS_PER_THING = 10;
   private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
@@ -71,15 +79,17 @@ public class EngineBenchmark {
             + Runtime.getRuntime().availableProcessors()
             + " cores, Java "
             + System.getProperty("java.version")
+            + ", load average "
+            + loadAverage()
             + ", journal fsync on, work folder "
             + work);
 
     try (TestBroker moquette = TestBroker.start()) {
-      runOn("moquette", moquette.url(), true);
+      runOn("moquette", moquette.url());
     }
     if (Mosquitto.installed()) {
       try (Mosquitto mosquitto = Mosquitto.start(work.resolve("mosquitto"))) {
-        runOn("mosquitto", mosquitto.url(), false);
+        runOn("mosquitto", mosquitto.url());
       }
     } else {
       figures.note("Mosquitto is not installed (" + Mosquitto.BINARY + "): Moquette only");
@@ -88,7 +98,13 @@ public class EngineBenchmark {
         Path.of(System.getProperty("gantry.bench.out", work.toString()), "engine-bench.txt"));
   }
 
-  private void runOn(String broker, String url, boolean measureJournal) throws Exception {
+  /** The machine is shared: how busy it was is part of every figure. */
+  private static String loadAverage() throws IOException {
+    Path load = Path.of("/proc/loadavg");
+    return Files.isReadable(load) ? Files.readString(load).trim() : "unknown";
+  }
+
+  private void runOn(String broker, String url) throws Exception {
     figures.note("broker " + broker + " at " + url);
     Spread rtt = Spread.of(RoundTrip.measure(url, broker, RTT_WARMUP, RTT_SAMPLES));
     figures.spread(broker + ".mqtt_round_trip", rtt);
@@ -107,18 +123,42 @@ public class EngineBenchmark {
       Spread floorLatency = Spread.of(latencies(jobs, floorThing, floorQueued));
       figures.spread(broker + ".floor_job_latency", floorLatency);
       figures.add(broker + ".floor_ratio", floorLatency.medianMillis() / rtt.medianMillis(), "x");
+      breakdown(broker + ".floor", jobs, floorThing, floorQueued);
 
-      oneThing(broker, url, jobs, rtt, measureJournal);
+      String drained = "bench-" + broker + "-floor-tp";
+      Map<String, Instant> floorBurst = new LinkedHashMap<>();
+      queueRange(jobs, drained, "ftp-", 0, WINDOW, floorBurst);
+      ExecutorService device = Executors.newSingleThreadExecutor();
+      try {
+        Future<Integer> ended =
+            device.submit(() -> ScriptedDevice.drain(url, drained, THROUGHPUT_JOBS));
+        keepQueued(jobs, drained, "ftp-", floorBurst);
+        assertEquals(
+            "jobs the scripted device ended",
+            THROUGHPUT_JOBS,
+            (int) ended.get(JOB_TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+      } finally {
+        device.shutdownNow();
+      }
+      throughput(broker + ".floor_jobs_per_second.one_thing", jobs, Map.of(drained, floorBurst));
+
+      oneThing(broker, url, jobs, rtt);
       hundredThings(broker, url, jobs);
     }
   }
 
   /** Latency and sequential throughput of one thing, and the journal commit on its data folder. */
-  private void oneThing(
-      String broker, String url, TestJobsService jobs, Spread rtt, boolean measureJournal)
+  private void oneThing(String broker, String url, TestJobsService jobs, Spread rtt)
       throws Exception {
     String thing = "bench-" + broker + "-one";
     Path data = Files.createDirectories(work.resolve(broker + "-one"));
+    // On the data folder the gateway is about to use, before it runs: the same disk, and a figure
+    // from the same minutes as the job figures below (the disk is shared with other work).
+    Spread commit =
+        Spread.of(
+            JournalCommit.measure(data.resolve("journal").resolve("bench-commit"), 100, 1_000));
+    figures.spread(broker + ".journal_commit", commit);
+    figures.add(broker + ".journal_commit_ratio", commit.medianMillis() / rtt.medianMillis(), "x");
     try (GantryProcess gateway =
         GantryProcess.start(
             broker + "-one", url, thing, data, null, "", null, List.of("ERROR", "WARN"))) {
@@ -142,24 +182,13 @@ public class EngineBenchmark {
       figures.add(broker + ".ratio", latency.medianMillis() / rtt.medianMillis(), "x");
       figures.add(broker + ".ratio_p99", latency.p99Millis() / rtt.p99Millis(), "x");
       breakdown(broker, jobs, thing, queued);
+      Files.writeString(work.resolve(broker + "-one-requests.txt"), jobs.requestLog(thing));
 
-      // Sequential throughput: the queue is filled as fast as the service takes jobs, and the
-      // gateway works through it one execution at a time.
+      // Sequential throughput: the gateway always finds a job waiting, one execution at a time.
       Map<String, Instant> burst = new LinkedHashMap<>();
-      for (int i = 0; i < THROUGHPUT_JOBS; i++) {
-        String job = "tp-" + i;
-        burst.put(job, Instant.now());
-        jobs.queue(thing, job, DIAGNOSTICS);
-      }
-      Instant queuedAll = Instant.now();
-      for (String job : burst.keySet()) {
-        jobs.awaitStatus(thing, job, ExecutionStatus.SUCCEEDED, JOB_TIMEOUT);
-      }
+      queueRange(jobs, thing, "tp-", 0, WINDOW, burst);
+      keepQueued(jobs, thing, "tp-", burst);
       throughput(broker + ".jobs_per_second.one_thing", jobs, Map.of(thing, burst));
-      figures.add(
-          broker + ".queueing_time." + THROUGHPUT_JOBS + "_jobs",
-          Duration.between(burst.values().iterator().next(), queuedAll).toNanos() / 1e6,
-          "ms");
       String warnings =
           gateway
               .output()
@@ -172,12 +201,96 @@ public class EngineBenchmark {
       }
       gateway.stop();
     }
-    if (measureJournal) {
-      Spread commit =
-          Spread.of(
-              JournalCommit.measure(data.resolve("journal").resolve("bench-commit"), 100, 1000));
-      figures.spread("journal_commit", commit);
-      figures.add("journal_commit_ratio", commit.medianMillis() / rtt.medianMillis(), "x");
+    engineLog(broker, data.resolve("log").resolve("gantry.log"), measuredJobs());
+  }
+
+  private static void queueRange(
+      TestJobsService jobs,
+      String thing,
+      String prefix,
+      int from,
+      int to,
+      Map<String, Instant> queued) {
+    for (int i = from; i < to; i++) {
+      queued.put(prefix + i, Instant.now());
+      jobs.queue(thing, prefix + i, DIAGNOSTICS);
+    }
+  }
+
+  /**
+   * Keeps {@value #WINDOW} jobs waiting until {@value #THROUGHPUT_JOBS} were queued, and waits for
+   * the last. A short queue rather than all jobs at once: the test service's cost per request grows
+   * with the length of a thing's queue (it lists the pending jobs after every change), and a long
+   * one would measure the service instead of the device.
+   */
+  private static void keepQueued(
+      TestJobsService jobs, String thing, String prefix, Map<String, Instant> queued)
+      throws InterruptedException {
+    for (int i = 0; i < THROUGHPUT_JOBS; i++) {
+      jobs.awaitStatus(thing, prefix + i, ExecutionStatus.SUCCEEDED, JOB_TIMEOUT);
+      if (i + WINDOW < THROUGHPUT_JOBS) {
+        queueRange(jobs, thing, prefix, i + WINDOW, i + WINDOW + 1, queued);
+      }
+    }
+  }
+
+  private static List<String> measuredJobs() {
+    return IntStream.range(JOB_WARMUP, JOB_WARMUP + JOB_SAMPLES).mapToObj(i -> "lat-" + i).toList();
+  }
+
+  /**
+   * Where a job's time goes inside the gateway, from its own log (millisecond timestamps, so only
+   * medians over many jobs mean much): the next job found, IN_PROGRESS granted (ACTIVE journal
+   * commit and one update round trip), the operation started on a worker, the operation, the
+   * terminal status accepted (REPORTING commit and one update round trip).
+   */
+  private void engineLog(String broker, Path log, List<String> measured) throws IOException {
+    String[] events = {
+      ") is next", " IN_PROGRESS", "Running operation", "ended SUCCEEDED", " reported SUCCEEDED"
+    };
+    String[] names = {
+      "next_found_to_in_progress_granted",
+      "in_progress_granted_to_operation_start",
+      "operation",
+      "operation_end_to_terminal_accepted"
+    };
+    DateTimeFormatter stamp = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss,SSS");
+    Set<String> wanted = new HashSet<>(measured);
+    Map<String, long[]> marks = new HashMap<>();
+    for (String line : Files.readAllLines(log)) {
+      int open = line.indexOf("[bench-");
+      int close = open < 0 ? -1 : line.indexOf(']', open);
+      if (close < 0 || line.length() < 23) {
+        continue;
+      }
+      String[] mdc = line.substring(open + 1, close).split(" ");
+      if (mdc.length != 2 || !wanted.contains(mdc[1])) {
+        continue;
+      }
+      for (int e = 0; e < events.length; e++) {
+        if (line.contains(events[e])) {
+          long millis =
+              LocalDateTime.parse(line.substring(0, 23), stamp)
+                  .atZone(ZoneId.systemDefault())
+                  .toInstant()
+                  .toEpochMilli();
+          marks.computeIfAbsent(mdc[1], k -> new long[events.length])[e] = millis;
+          break;
+        }
+      }
+    }
+    for (int g = 0; g < names.length; g++) {
+      List<Long> gaps = new ArrayList<>();
+      for (long[] m : marks.values()) {
+        if (m[g] > 0 && m[g + 1] > 0) {
+          gaps.add((m[g + 1] - m[g]) * 1_000_000L);
+        }
+      }
+      if (gaps.isEmpty()) {
+        figures.note("the gateway's log has no " + names[g] + " of the measured jobs");
+      } else {
+        figures.spread(broker + ".engine_log." + names[g], Spread.of(toArray(gaps)));
+      }
     }
   }
 

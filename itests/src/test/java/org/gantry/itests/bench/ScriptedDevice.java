@@ -2,6 +2,8 @@ package org.gantry.itests.bench;
 
 import java.time.Instant;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.eclipse.paho.client.mqttv3.MqttException;
 import org.gantry.itests.support.TestJobsService;
 
@@ -15,6 +17,8 @@ final class ScriptedDevice {
 
   /** What one run measured. */
   record Result(long[] describeNanos, long[] inProgressNanos, long[] succeededNanos) {}
+
+  private static final Pattern JOB_ID = Pattern.compile("\"jobId\"\\s*:\\s*\"([^\"]+)\"");
 
   private ScriptedDevice() {}
 
@@ -75,6 +79,55 @@ final class ScriptedDevice {
         }
       }
       return new Result(describe, inProgress, succeeded);
+    }
+  }
+
+  /**
+   * Works through a thing's queue as fast as the protocol allows: {@code $next/get}, IN_PROGRESS,
+   * SUCCEEDED, again, until it has ended {@code count} jobs; an empty queue (the test has not
+   * queued the next job yet) is asked again. The sequential throughput of the service itself, with
+   * the same queue the gateway meets.
+   *
+   * @return how many jobs it ended
+   */
+  static int drain(String url, String thing, int count) throws MqttException, InterruptedException {
+    String base = "$aws/things/" + thing + "/jobs/";
+    try (BenchClient device = BenchClient.connect(url, thing, null)) {
+      device.subscribe(
+          base + "$next/get/accepted",
+          base + "$next/get/rejected",
+          base + "+/update/accepted",
+          base + "+/update/rejected");
+      int ended = 0;
+      for (int n = 0; ended < count; n++) {
+        String token = "n-" + n;
+        String quotedToken = "\"clientToken\":\"" + token + "\"";
+        device.publish(
+            base + "$next/get", "{\"clientToken\":\"" + token + "\",\"includeJobDocument\":true}");
+        BenchClient.Msg next =
+            device.await("answer to " + token, x -> x.payload().contains(quotedToken));
+        if (next.topic().endsWith("/rejected")) {
+          Thread.sleep(0, 200_000);
+          continue;
+        }
+        Matcher m = JOB_ID.matcher(next.payload());
+        if (!m.find()) {
+          throw new AssertionError("no jobId in " + next.payload());
+        }
+        String job = m.group(1);
+        request(
+            device,
+            base + job + "/update",
+            "{\"status\":\"IN_PROGRESS\",\"expectedVersion\":1,\"clientToken\":\"p-" + job + "\"}",
+            "p-" + job);
+        request(
+            device,
+            base + job + "/update",
+            "{\"status\":\"SUCCEEDED\",\"expectedVersion\":2,\"clientToken\":\"s-" + job + "\"}",
+            "s-" + job);
+        ended++;
+      }
+      return ended;
     }
   }
 
