@@ -2,6 +2,7 @@ package org.gantry.launcher;
 
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
@@ -80,7 +82,24 @@ final class CommandLine {
       new Spec(
           "gateway",
           Map.of(
-              "--broker", "tcp://HOST:PORT", "--thing", "NAME", "--data", "DIR", "--config", "DIR"),
+              "--broker",
+              "tcp://HOST:PORT",
+              "--thing",
+              "NAME",
+              "--data",
+              "DIR",
+              "--config",
+              "DIR",
+              "--ca",
+              "FILE",
+              "--cert",
+              "FILE",
+              "--key",
+              "FILE",
+              "--pkcs12",
+              "FILE",
+              "--alpn",
+              "PROTOCOLS"),
           Set.of("--shell"),
           List.of(),
           GATEWAY_HINT);
@@ -231,13 +250,24 @@ final class CommandLine {
     String thing = null;
     Path data = null;
     Path config = null;
+    Map<String, String> tls = new TreeMap<>();
     for (Map.Entry<String, String> e : ((Parsed) split).options().entrySet()) {
       String value = e.getValue();
       Optional<String> problem = Optional.empty();
       switch (e.getKey()) {
         case "--broker" -> {
-          problem = checkBroker(value);
+          problem = checkGatewayBroker(value);
           broker = value;
+        }
+        case "--ca", "--cert", "--key", "--pkcs12" -> {
+          problem = checkReadableFile(cwd, value);
+          if (problem.isEmpty()) {
+            tls.put(TLS_KEYS.get(e.getKey()), absolute(cwd, value).toString());
+          }
+        }
+        case "--alpn" -> {
+          problem = checkAlpn(value);
+          tls.put(TLS_KEYS.get(e.getKey()), value);
         }
         case "--thing" -> {
           problem = checkThingName(value);
@@ -257,13 +287,20 @@ final class CommandLine {
         return bad(e.getKey(), problem.get(), GATEWAY);
       }
     }
+    Map<String, String> given = ((Parsed) split).options();
+    Optional<Map.Entry<String, String>> tlsProblem = checkTlsCombination(given, broker);
+    if (tlsProblem.isPresent()) {
+      return new Refused(
+          tlsProblem.get().getKey() + " " + tlsProblem.get().getValue(), GATEWAY.hint());
+    }
     return new RunGateway(
         new GatewayOptions(
             Optional.ofNullable(broker),
             Optional.ofNullable(thing),
             Optional.ofNullable(data),
             Optional.ofNullable(config),
-            ((Parsed) split).options().containsKey("--shell")));
+            ((Parsed) split).options().containsKey("--shell"),
+            tls));
   }
 
   private static Command parseHub(String[] args, Path home, Path cwd) {
@@ -471,6 +508,85 @@ final class CommandLine {
     return Optional.empty();
   }
 
+  /** The transport configuration key each TLS option sets. */
+  static final Map<String, String> TLS_KEYS =
+      Map.of(
+          "--ca", "tls.ca.file",
+          "--cert", "tls.cert.file",
+          "--key", "tls.key.file",
+          "--pkcs12", "tls.pkcs12.file",
+          "--alpn", "tls.alpn");
+
+  /** A gateway's broker may be tcp:// or, with mutual TLS, ssl://. */
+  static Optional<String> checkGatewayBroker(String url) {
+    String lower = url.toLowerCase(Locale.ROOT);
+    if (lower.startsWith("ssl://")) {
+      URI uri;
+      try {
+        uri = new URI(url);
+      } catch (URISyntaxException e) {
+        return Optional.of("'" + url + "' is not a URL (" + e.getReason() + ")");
+      }
+      return checkHostPortOnly(
+          url, uri, "expected tcp://HOST:PORT or ssl://HOST:PORT with PORT 1-65535", true);
+    }
+    return checkBroker(url);
+  }
+
+  /**
+   * Empty when the TLS options fit together and with the broker, else the option and why. A
+   * certificate needs its key and the reverse; PKCS#12 replaces both; TLS options need an ssl://
+   * broker when the broker is given on the command line.
+   */
+  static Optional<Map.Entry<String, String>> checkTlsCombination(
+      Map<String, String> given, String broker) {
+    boolean cert = given.containsKey("--cert");
+    boolean key = given.containsKey("--key");
+    if (cert != key) {
+      return Optional.of(
+          Map.entry(
+              cert ? "--cert" : "--key", "needs " + (cert ? "--key" : "--cert") + " as well"));
+    }
+    if (given.containsKey("--pkcs12") && cert) {
+      return Optional.of(
+          Map.entry(
+              "--pkcs12", "holds the certificate and its key: give it or --cert/--key, not both"));
+    }
+    boolean anyTls = TLS_KEYS.keySet().stream().anyMatch(given::containsKey);
+    if (anyTls && broker != null && !broker.toLowerCase(Locale.ROOT).startsWith("ssl://")) {
+      return Optional.of(
+          Map.entry(
+              "--broker",
+              "'"
+                  + broker
+                  + "' is not ssl://, but TLS options (--ca, --cert, --key, --pkcs12,"
+                  + " --alpn) were given"));
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<String> checkReadableFile(Path cwd, String value) {
+    Optional<String> problem = checkPath(cwd, value);
+    if (problem.isPresent()) {
+      return problem;
+    }
+    Path p = absolute(cwd, value);
+    if (!Files.isRegularFile(p) || !Files.isReadable(p)) {
+      return Optional.of("'" + value + "' is not a readable file");
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<String> checkAlpn(String value) {
+    for (String protocol : value.split(",", -1)) {
+      if (protocol.isBlank() || protocol.length() > 255) {
+        return Optional.of(
+            "'" + value + "' is not a comma-separated list of protocol names, e.g. x-amzn-mqtt-ca");
+      }
+    }
+    return Optional.empty();
+  }
+
   /** Empty when {@code url} is {@code tcp://host:port} with a port of 1 to 65535, else why not. */
   static Optional<String> checkBroker(String url) {
     String expected = "expected tcp://HOST:PORT with PORT 1-65535";
@@ -621,6 +737,7 @@ final class CommandLine {
     return String.join(
         "\n",
         "Usage: gantry gateway [--broker URL] [--thing NAME] [--data DIR] [--config DIR] [--shell]",
+        "                      [--ca FILE] [--cert FILE --key FILE | --pkcs12 FILE] [--alpn LIST]",
         "",
         "Runs the gateway role (features " + String.join(", ", Role.GATEWAY.features()) + ")",
         "in the foreground until SIGTERM or SIGINT, then stops it cleanly (at most 20 s).",
@@ -630,8 +747,8 @@ final class CommandLine {
         "  " + h + "/deploy while it runs are picked up within a second.",
         "",
         "Options:",
-        "  --broker URL  The MQTT broker, tcp://HOST:PORT (PORT 1-65535; ssl:// is not supported",
-        "                yet). Sets broker.url in org.gantry.transport.mqtt.cfg.",
+        "  --broker URL  The MQTT broker, tcp://HOST:PORT or ssl://HOST:PORT (mutual TLS; PORT",
+        "                1-65535). Sets broker.url in org.gantry.transport.mqtt.cfg.",
         "                Default: broker.url of the config folder (tcp://127.0.0.1:1883 as shipped).",
         "  --thing NAME  The AWS IoT thing name, 1-128 of a-z A-Z 0-9 : _ -. Sets thing.name in",
         "                org.gantry.engine.cfg and client.id in org.gantry.transport.mqtt.cfg.",
@@ -641,6 +758,14 @@ final class CommandLine {
         "                Default: " + h + "/data",
         "  --config DIR  The folder of *.cfg files read at start. Default: " + h + "/etc",
         "  --shell       Also run the Gogo shell on this console. Default: off.",
+        "  --ca FILE     PEM bundle of the CA(s) that signed the broker's certificate (AWS IoT:",
+        "                AmazonRootCA1.pem). Sets tls.ca.file.",
+        "  --cert FILE   The device certificate, PEM, as AWS IoT issues it. Sets tls.cert.file.",
+        "  --key FILE    Its private key, PEM (PKCS#1, PKCS#8 or EC). Sets tls.key.file.",
+        "  --pkcs12 FILE Certificate and key in one PKCS#12 file, instead of --cert/--key (its",
+        "                password: .tls.pkcs12.password in the config file). Sets tls.pkcs12.file.",
+        "  --alpn LIST   ALPN protocols, e.g. x-amzn-mqtt-ca for MQTT on port 443. Sets tls.alpn.",
+        "                Default for all TLS options: the config folder's values.",
         "  -h, --help    Print this help and exit.",
         "",
         "Exit status: 0 after a clean stop, 1 if the runtime could not start,",

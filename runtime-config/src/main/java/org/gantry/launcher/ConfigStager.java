@@ -94,6 +94,7 @@ final class ConfigStager {
               put(overrides, TRANSPORT, "client.id", t);
             });
     options.dataDir().ifPresent(d -> put(overrides, ENGINE, "data.dir", d.toString()));
+    options.tls().forEach((k, v) -> put(overrides, TRANSPORT, k, v));
 
     for (Map.Entry<String, Map<String, String>> override : overrides.entrySet()) {
       String name = override.getKey();

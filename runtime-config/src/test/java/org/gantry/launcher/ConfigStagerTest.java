@@ -31,7 +31,8 @@ class ConfigStagerTest {
         Optional.ofNullable(thing),
         Optional.ofNullable(dataDir),
         Optional.empty(),
-        false);
+        false,
+        Map.of());
   }
 
   private static Properties read(Path file) throws Exception {

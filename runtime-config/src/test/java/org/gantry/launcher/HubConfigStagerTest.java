@@ -153,7 +153,12 @@ class HubConfigStagerTest {
         ConfigStager.stage(
             etc,
             new GatewayOptions(
-                Optional.empty(), Optional.of("t"), Optional.empty(), Optional.empty(), false),
+                Optional.empty(),
+                Optional.of("t"),
+                Optional.empty(),
+                Optional.empty(),
+                false,
+                Map.of()),
             data);
     assertEquals(
         List.of(

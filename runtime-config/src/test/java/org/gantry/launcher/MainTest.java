@@ -83,7 +83,17 @@ class MainTest {
     String help = out();
     for (String option :
         List.of(
-            "--broker URL", "--thing NAME", "--data DIR", "--config DIR", "--shell", "--help")) {
+            "--broker URL",
+            "--thing NAME",
+            "--data DIR",
+            "--config DIR",
+            "--shell",
+            "--ca FILE",
+            "--cert FILE",
+            "--key FILE",
+            "--pkcs12 FILE",
+            "--alpn LIST",
+            "--help")) {
       assertTrue(help.contains(option), option + " missing from:\n" + help);
     }
     assertTrue(help.contains("Default: " + home.resolve("data")), help);
@@ -134,8 +144,13 @@ class MainTest {
         "--thing --data /tmp/x            | --thing needs a value",
         "--shell=yes                      | --shell takes no value",
         "--thing a --thing b              | --thing is given twice",
-        "--broker ssl://h:8883            | TLS brokers (ssl://) are not supported yet",
         "--broker mqtts://h:8883          | not supported yet",
+        "--broker ssl://h                 | has no port",
+        "--ca /no/such/ca.pem             | is not a readable file",
+        "--cert /etc/passwd             | --cert needs --key as well",
+        "--key /etc/passwd              | --key needs --cert as well",
+        "--alpn a,,b                      | is not a comma-separated list",
+        "--broker tcp://h:1 --ca /etc/passwd | is not ssl://, but TLS options",
         "--broker http://h:80             | does not start with tcp://",
         "--broker h:1883                  | does not start with tcp://",
         "--broker tcp://h                 | has no port",
@@ -270,5 +285,49 @@ class MainTest {
             .run(new String[] {"gateway", "--thing", "t"});
     assertEquals(1, status);
     assertEquals("gantry: gantry.home is not set: start Gantry with bin/gantry\n", err());
+  }
+
+  @Test
+  void tlsOptionsGoIntoTheTransportConfigurationAsAbsolutePaths() throws Exception {
+    Files.writeString(cwd.resolve("ca.pem"), "ca");
+    Files.writeString(cwd.resolve("cert.pem"), "cert");
+    Files.writeString(cwd.resolve("key.pem"), "key");
+    GatewayOptions o =
+        ((CommandLine.RunGateway)
+                CommandLine.parse(
+                    new String[] {
+                      "gateway",
+                      "--broker",
+                      "ssl://broker.example:8883",
+                      "--ca",
+                      "ca.pem",
+                      "--cert",
+                      "cert.pem",
+                      "--key",
+                      "key.pem",
+                      "--alpn",
+                      "x-amzn-mqtt-ca"
+                    },
+                    home,
+                    cwd))
+            .options();
+    assertEquals(
+        java.util.Map.of(
+            "tls.ca.file", cwd.resolve("ca.pem").toString(),
+            "tls.cert.file", cwd.resolve("cert.pem").toString(),
+            "tls.key.file", cwd.resolve("key.pem").toString(),
+            "tls.alpn", "x-amzn-mqtt-ca"),
+        o.tls());
+    assertEquals("ssl://broker.example:8883", o.broker().orElseThrow());
+  }
+
+  @Test
+  void pkcs12AndAPemPairExcludeEachOther() throws Exception {
+    Files.writeString(cwd.resolve("id.p12"), "p12");
+    Files.writeString(cwd.resolve("cert.pem"), "cert");
+    Files.writeString(cwd.resolve("key.pem"), "key");
+    assertEquals(
+        2, run("gateway", "--pkcs12", "id.p12", "--cert", "cert.pem", "--key", "key.pem"), err());
+    assertRefused("not both", "Run 'gantry gateway --help' for usage.");
   }
 }
