@@ -52,7 +52,7 @@ public class EngineBenchmark {
 
   private static final int RTT_WARMUP = 500;
   private static final int RTT_SAMPLES = 2_000;
-  private static final int JOB_WARMUP = 100;
+  private static final int JOB_WARMUP = Integer.getInteger("gantry.bench.warmup", 100);
   private static final int JOB_SAMPLES = Integer.getInteger("gantry.bench.jobs", 300);
   private static final int THROUGHPUT_JOBS = 500;
   private static final int WINDOW = 16;
@@ -168,7 +168,11 @@ public class EngineBenchmark {
           START_TIMEOUT);
 
       Map<String, Instant> queued = new LinkedHashMap<>();
+      long cpuBefore = 0;
       for (int i = -JOB_WARMUP; i < JOB_SAMPLES; i++) {
+        if (i == 0) {
+          cpuBefore = gateway.cpuMillis();
+        }
         String job = "lat-" + (i + JOB_WARMUP);
         Instant q = Instant.now();
         jobs.queue(thing, job, DIAGNOSTICS);
@@ -177,6 +181,7 @@ public class EngineBenchmark {
           queued.put(job, q);
         }
       }
+      cpuPerJob(broker + ".gateway_cpu_per_job.sequential", gateway, cpuBefore, JOB_SAMPLES);
       Spread latency = Spread.of(latencies(jobs, thing, queued));
       figures.spread(broker + ".job_latency", latency);
       figures.add(broker + ".ratio", latency.medianMillis() / rtt.medianMillis(), "x");
@@ -186,8 +191,13 @@ public class EngineBenchmark {
 
       // Sequential throughput: the gateway always finds a job waiting, one execution at a time.
       Map<String, Instant> burst = new LinkedHashMap<>();
+      long cpuBeforeBurst = gateway.cpuMillis();
+      Map<String, Long> threadsBefore = gateway.threadCpuMillis();
       queueRange(jobs, thing, "tp-", 0, WINDOW, burst);
       keepQueued(jobs, thing, "tp-", burst);
+      cpuPerJob(
+          broker + ".gateway_cpu_per_job.one_thing", gateway, cpuBeforeBurst, THROUGHPUT_JOBS);
+      threadsPerJob(broker, threadsBefore, gateway.threadCpuMillis(), THROUGHPUT_JOBS);
       throughput(broker + ".jobs_per_second.one_thing", jobs, Map.of(thing, burst));
       String warnings =
           gateway
@@ -202,6 +212,36 @@ public class EngineBenchmark {
       gateway.stop();
     }
     engineLog(broker, data.resolve("log").resolve("gantry.log"), measuredJobs());
+  }
+
+  /**
+   * The gateway JVM's CPU time per job over a phase: with two cores shared by the broker, the
+   * service and the gateway, CPU rather than the disk or the network may set the pace.
+   */
+  private void cpuPerJob(String name, GantryProcess gateway, long before, int jobCount)
+      throws IOException {
+    long after = gateway.cpuMillis();
+    if (before >= 0 && after >= 0) {
+      figures.add(name, (after - before) / (double) jobCount, "ms");
+    }
+  }
+
+  /** The threads that used the most CPU per job, by name (Linux keeps 15 characters of it). */
+  private void threadsPerJob(
+      String broker, Map<String, Long> before, Map<String, Long> after, int jobCount) {
+    after.entrySet().stream()
+        .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+        .filter(e -> e.getValue() > 0)
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .limit(8)
+        .forEach(
+            e ->
+                figures.add(
+                    broker
+                        + ".gateway_cpu_per_job.one_thing.thread."
+                        + e.getKey().trim().replaceAll("[^A-Za-z0-9_-]+", "_"),
+                    e.getValue() / (double) jobCount,
+                    "ms"));
   }
 
   private static void queueRange(
@@ -348,6 +388,7 @@ public class EngineBenchmark {
         Thread.sleep(100);
       }
       Map<String, Map<String, Instant>> queued = new LinkedHashMap<>();
+      long cpuBefore = gateway.cpuMillis();
       for (int j = 0; j < JOBS_PER_THING; j++) {
         for (String t : things) {
           String job = "many-" + j;
@@ -361,6 +402,11 @@ public class EngineBenchmark {
         }
       }
       throughput(broker + ".jobs_per_second." + THINGS + "_things", jobs, queued);
+      cpuPerJob(
+          broker + ".gateway_cpu_per_job." + THINGS + "_things",
+          gateway,
+          cpuBefore,
+          THINGS * JOBS_PER_THING);
       gateway.stop();
     }
   }

@@ -11,8 +11,11 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 
 /**
  * One {@code bin/gantry gateway} child process of the unpacked runtime, with its console output
@@ -222,6 +225,54 @@ public final class GantryProcess implements AutoCloseable {
     // The rest of its output is still in the pipe: the reader ends at its end of file.
     reader.join(5_000);
     return process.exitValue();
+  }
+
+  /**
+   * The CPU time the process has used so far, user and system, from {@code /proc/<pid>/stat}.
+   *
+   * @return milliseconds, or -1 where there is no /proc
+   * @throws IOException when the process is gone
+   */
+  public long cpuMillis() throws IOException {
+    Path stat = Path.of("/proc", Long.toString(process.pid()), "stat");
+    if (!Files.isReadable(stat)) {
+      return -1;
+    }
+    String s = Files.readString(stat);
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+    long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    return ticks * 10; // USER_HZ is 100 on Linux
+  }
+
+  /**
+   * CPU time per thread of the process so far, summed over threads whose names differ only in their
+   * digits (the pool's workers together), from {@code /proc/<pid>/task}.
+   *
+   * @return milliseconds per thread name; empty where there is no /proc
+   * @throws IOException when the folder cannot be listed
+   */
+  public Map<String, Long> threadCpuMillis() throws IOException {
+    Map<String, Long> out = new TreeMap<>();
+    Path tasks = Path.of("/proc", Long.toString(process.pid()), "task");
+    if (!Files.isDirectory(tasks)) {
+      return out;
+    }
+    try (Stream<Path> all = Files.list(tasks)) {
+      for (Path t : (Iterable<Path>) all::iterator) {
+        String s;
+        try {
+          s = Files.readString(t.resolve("stat"));
+        } catch (IOException gone) {
+          continue; // the thread ended between the listing and the read
+        }
+        String name = s.substring(s.indexOf('(') + 1, s.lastIndexOf(')')).replaceAll("[0-9]+", "N");
+        String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+        long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        out.merge(name, ticks * 10, Long::sum);
+      }
+    }
+    return out;
   }
 
   /**
