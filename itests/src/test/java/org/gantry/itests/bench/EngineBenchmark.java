@@ -50,9 +50,12 @@ public class EngineBenchmark {
 
   static final String DIAGNOSTICS = "{\"operation\":\"diagnostics\"}";
 
+  /** JVM options for the gateway after bin/gantry's -Xmx128m, to try JIT settings and the like. */
+  private static final String GATEWAY_OPTS = System.getProperty("gantry.bench.javaOpts", "");
+
   private static final int RTT_WARMUP = 500;
   private static final int RTT_SAMPLES = 2_000;
-  private static final int JOB_WARMUP = Integer.getInteger("gantry.bench.warmup", 100);
+  private static final int JOB_WARMUP = Integer.getInteger("gantry.bench.warmup", 1_000);
   private static final int JOB_SAMPLES = Integer.getInteger("gantry.bench.jobs", 300);
   private static final int THROUGHPUT_JOBS = 500;
   private static final int WINDOW = 16;
@@ -81,7 +84,9 @@ public class EngineBenchmark {
             + System.getProperty("java.version")
             + ", load average "
             + loadAverage()
-            + ", journal fsync on, work folder "
+            + ", gateway JVM options '-Xmx128m "
+            + GATEWAY_OPTS
+            + "', journal fsync on, work folder "
             + work);
 
     try (TestBroker moquette = TestBroker.start()) {
@@ -161,7 +166,14 @@ public class EngineBenchmark {
     figures.add(broker + ".journal_commit_ratio", commit.medianMillis() / rtt.medianMillis(), "x");
     try (GantryProcess gateway =
         GantryProcess.start(
-            broker + "-one", url, thing, data, null, "", null, List.of("ERROR", "WARN"))) {
+            broker + "-one",
+            url,
+            thing,
+            data,
+            null,
+            GATEWAY_OPTS,
+            null,
+            List.of("ERROR", "WARN"))) {
       gateway.awaitLine(
           "subscription line",
           l -> l.contains("Subscribed to the jobs topics of " + thing),
@@ -373,7 +385,7 @@ public class EngineBenchmark {
             home,
             broker + "-hundred",
             List.of("gateway", "--broker", url, "--config", config.toString()),
-            "",
+            GATEWAY_OPTS,
             null,
             List.of(subscribed, "ERROR", "Engine started"))) {
       long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
@@ -398,7 +410,7 @@ public class EngineBenchmark {
       }
       for (String t : things) {
         for (String job : queued.get(t).keySet()) {
-          jobs.awaitStatus(t, job, ExecutionStatus.SUCCEEDED, Duration.ofSeconds(120));
+          jobs.awaitStatus(t, job, ExecutionStatus.SUCCEEDED, Duration.ofMinutes(2));
         }
       }
       throughput(broker + ".jobs_per_second." + THINGS + "_things", jobs, queued);
