@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -73,7 +74,8 @@ public class EngineBenchmark {
         Path.of(
             System.getProperty("gantry.itest.work"),
             "bench",
-            LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+            LocalDateTime.now(ZoneOffset.UTC)
+                .format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     Files.createDirectories(work);
     figures.note(
         "Gantry engine benchmark, "
@@ -120,11 +122,9 @@ public class EngineBenchmark {
       String floorThing = "bench-" + broker + "-floor";
       ScriptedDevice.Result floor =
           ScriptedDevice.run(url, jobs, floorThing, JOB_WARMUP, JOB_SAMPLES, floorQueued);
-      figures.spread(broker + ".service.describe_round_trip", Spread.of(floor.describeNanos()));
-      figures.spread(
-          broker + ".service.update_in_progress_round_trip", Spread.of(floor.inProgressNanos()));
-      figures.spread(
-          broker + ".service.update_succeeded_round_trip", Spread.of(floor.succeededNanos()));
+      figures.spread(broker + ".service.describe_round_trip", floor.describe());
+      figures.spread(broker + ".service.update_in_progress_round_trip", floor.inProgress());
+      figures.spread(broker + ".service.update_succeeded_round_trip", floor.succeeded());
       Spread floorLatency = Spread.of(latencies(jobs, floorThing, floorQueued));
       figures.spread(broker + ".floor_job_latency", floorLatency);
       figures.add(broker + ".floor_ratio", floorLatency.medianMillis() / rtt.medianMillis(), "x");
@@ -315,7 +315,7 @@ public class EngineBenchmark {
       if (close < 0 || line.length() < 23) {
         continue;
       }
-      String[] mdc = line.substring(open + 1, close).split(" ");
+      String[] mdc = line.substring(open + 1, close).split(" ", -1);
       if (mdc.length != 2 || !wanted.contains(mdc[1])) {
         continue;
       }

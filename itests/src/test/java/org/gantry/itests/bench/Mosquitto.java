@@ -65,7 +65,8 @@ final class Mosquitto implements AutoCloseable {
         throw new IOException(
             "Mosquitto exited at start with " + p.exitValue() + ": " + Files.readString(out));
       }
-      try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      try {
+        new Socket(InetAddress.getLoopbackAddress(), port).close();
         return m;
       } catch (IOException notYet) {
         Thread.sleep(20);

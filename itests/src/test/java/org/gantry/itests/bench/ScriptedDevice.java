@@ -16,7 +16,7 @@ import org.gantry.itests.support.TestJobsService;
 final class ScriptedDevice {
 
   /** What one run measured. */
-  record Result(long[] describeNanos, long[] inProgressNanos, long[] succeededNanos) {}
+  record Result(Figures.Spread describe, Figures.Spread inProgress, Figures.Spread succeeded) {}
 
   private static final Pattern JOB_ID = Pattern.compile("\"jobId\"\\s*:\\s*\"([^\"]+)\"");
 
@@ -78,7 +78,8 @@ final class ScriptedDevice {
           queued.put(job, q);
         }
       }
-      return new Result(describe, inProgress, succeeded);
+      return new Result(
+          Figures.Spread.of(describe), Figures.Spread.of(inProgress), Figures.Spread.of(succeeded));
     }
   }
 

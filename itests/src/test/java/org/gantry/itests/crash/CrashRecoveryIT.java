@@ -125,11 +125,11 @@ public class CrashRecoveryIT {
           u.status());
       assertTrue(
           "a terminal update sent again may only meet the status already there:\n" + log,
-          r == accepted.get(0) || r.answer().equals("rejected:InvalidStateTransition"));
+          r.equals(accepted.get(0)) || r.answer().equals("rejected:InvalidStateTransition"));
     }
     assertTrue(
         "the accepted terminal update must be the first terminal update:\n" + log,
-        terminal.get(0) == accepted.get(0));
+        terminal.get(0).equals(accepted.get(0)));
     assertEquals(ExecutionStatus.SUCCEEDED, first.status());
     assertEquals(
         "the service saw the execution go QUEUED, IN_PROGRESS, SUCCEEDED once each:\n" + log,

@@ -240,7 +240,7 @@ public final class GantryProcess implements AutoCloseable {
     }
     String s = Files.readString(stat);
     // Fields after the command name (which may hold spaces) start after the last ')'.
-    String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+    String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ", -1);
     long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
     return ticks * 10; // USER_HZ is 100 on Linux
   }
@@ -267,7 +267,7 @@ public final class GantryProcess implements AutoCloseable {
           continue; // the thread ended between the listing and the read
         }
         String name = s.substring(s.indexOf('(') + 1, s.lastIndexOf(')')).replaceAll("[0-9]+", "N");
-        String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+        String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ", -1);
         long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
         out.merge(name, ticks * 10, Long::sum);
       }
