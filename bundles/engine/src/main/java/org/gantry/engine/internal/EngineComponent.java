@@ -100,11 +100,23 @@ public final class EngineComponent {
   }
 
   private static Set<String> things(EngineConfig config) {
+    return things(config.thing_name(), config.things());
+  }
+
+  /**
+   * The gateway's own thing first, then the others. Each entry of {@code things} may itself be a
+   * comma-separated list, which is what a plain {@code things = a,b} line in a .cfg file gives.
+   */
+  static Set<String> things(String own, String[] others) {
     Set<String> things = new LinkedHashSet<>();
     List<String> all = new ArrayList<>();
-    all.add(config.thing_name());
-    if (config.things() != null) {
-      all.addAll(List.of(config.things()));
+    all.add(own);
+    if (others != null) {
+      for (String entry : others) {
+        if (entry != null && !entry.isBlank()) {
+          all.addAll(List.of(entry.split(",")));
+        }
+      }
     }
     for (String t : all) {
       if (t == null || !Limits.isValidThingName(t.trim())) {
