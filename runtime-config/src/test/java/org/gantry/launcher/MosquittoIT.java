@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -67,10 +68,15 @@ class MosquittoIT {
             .filter(Files::isExecutable)
             .findFirst();
     if (found.isEmpty()) {
-      fail(
+      String why =
           "Mosquitto is not installed, and the hub's external-broker test needs it: install"
               + " Debian's package with 'sudo apt-get install -y mosquitto' (.ci/run does this), or"
-              + " point -Dgantry.mosquitto=/path/to/mosquitto at one");
+              + " point -Dgantry.mosquitto=/path/to/mosquitto at one";
+      if (Boolean.getBoolean("gantry.interop.mosquitto")) {
+        fail(why + " (-Dgantry.interop.mosquitto=true requires it)");
+      }
+      // Reported as skipped, never as passed; .ci/run sets the property so that in CI it fails.
+      Assumptions.abort(why);
     }
     return found.get();
   }
