@@ -13,6 +13,7 @@ import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
 import org.eclipse.paho.client.mqttv3.MqttMessage;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.gantry.itests.support.NoDelaySocketFactory;
 
 /**
  * A Paho client for the benchmark's own traffic: QoS 1 publishes that never wait for their PUBACK
@@ -70,7 +71,7 @@ final class BenchClient implements AutoCloseable {
     o.setKeepAliveInterval(30);
     o.setMaxInflight(1000);
     o.setAutomaticReconnect(false);
-    o.setSocketFactory(new NoDelaySockets());
+    o.setSocketFactory(new NoDelaySocketFactory());
     c.connect(o).waitForCompletion(WAIT_MILLIS);
     return b;
   }

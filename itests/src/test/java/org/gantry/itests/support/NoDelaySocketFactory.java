@@ -9,7 +9,7 @@ import javax.net.SocketFactory;
  * Plain sockets with TCP_NODELAY: small request/response messages otherwise wait about 40 ms each
  * for Nagle's algorithm and delayed ACKs (BUILD-NOTES, latency pitfall).
  */
-final class NoDelaySocketFactory extends SocketFactory {
+public final class NoDelaySocketFactory extends SocketFactory {
 
   @Override
   public Socket createSocket() throws IOException {
