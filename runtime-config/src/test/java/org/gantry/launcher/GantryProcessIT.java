@@ -5,16 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.BufferedReader;
-import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -42,66 +38,11 @@ class GantryProcessIT {
     }
   }
 
-  private static Path gantry() {
-    return AssemblyIT.assembly().resolve("bin/gantry");
-  }
-
-  /** Collects a stream's lines as they come, so a test can wait for one. */
-  private static final class Lines {
-    private final List<String> lines = Collections.synchronizedList(new ArrayList<>());
-    private final Thread reader;
-
-    Lines(InputStream in, String name) {
-      reader =
-          new Thread(
-              () -> {
-                try (BufferedReader r =
-                    new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-                  for (String line = r.readLine(); line != null; line = r.readLine()) {
-                    lines.add(line);
-                  }
-                } catch (IOException e) {
-                  lines.add("(reader failed: " + e + ")");
-                }
-              },
-              name);
-      reader.setDaemon(true);
-      reader.start();
-    }
-
-    List<String> snapshot() {
-      synchronized (lines) {
-        return List.copyOf(lines);
-      }
-    }
-
-    String text() {
-      return String.join("\n", snapshot());
-    }
-
-    String await(String contains, long seconds) throws InterruptedException {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-      while (System.nanoTime() < deadline) {
-        for (String line : snapshot()) {
-          if (line.contains(contains)) {
-            return line;
-          }
-        }
-        Thread.sleep(20);
-      }
-      return null;
-    }
-
-    void join() throws InterruptedException {
-      reader.join(TimeUnit.SECONDS.toMillis(10));
-    }
-  }
-
   private record Result(int status, String out, String err) {}
 
   private Result run(Path cwd, String... args) throws Exception {
     List<String> command = new ArrayList<>();
-    command.add(gantry().toString());
+    command.add(ProcessFixture.gantry().toString());
     command.addAll(List.of(args));
     return runCommand(cwd, command);
   }
@@ -110,8 +51,8 @@ class GantryProcessIT {
     ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
     Process p = pb.start();
     started.add(p);
-    Lines out = new Lines(p.getInputStream(), "out");
-    Lines err = new Lines(p.getErrorStream(), "err");
+    ProcessFixture.Lines out = new ProcessFixture.Lines(p.getInputStream(), "out");
+    ProcessFixture.Lines err = new ProcessFixture.Lines(p.getErrorStream(), "err");
     if (!p.waitFor(STEP_SECONDS, TimeUnit.SECONDS)) {
       fail(
           command
@@ -170,7 +111,7 @@ class GantryProcessIT {
   @Test
   void theScriptFindsItsHomeThroughSymlinks() throws Exception {
     Path links = Files.createDirectories(tmp.resolve("links"));
-    Path first = Files.createSymbolicLink(links.resolve("gantry-abs"), gantry());
+    Path first = Files.createSymbolicLink(links.resolve("gantry-abs"), ProcessFixture.gantry());
     // a relative link to the absolute one: two hops
     Path second = Files.createSymbolicLink(links.resolve("gantry"), Path.of("gantry-abs"));
     Result r = runCommand(tmp, List.of(second.toString(), "gateway", "--help"));
@@ -208,7 +149,7 @@ class GantryProcessIT {
     long begin = System.nanoTime();
     Process p =
         new ProcessBuilder(
-                gantry().toString(),
+                ProcessFixture.gantry().toString(),
                 "gateway",
                 "--broker",
                 "tcp://127.0.0.1:" + port,
@@ -220,9 +161,9 @@ class GantryProcessIT {
             .redirectErrorStream(true)
             .start();
     started.add(p);
-    Lines out = new Lines(p.getInputStream(), "gantry-out");
+    ProcessFixture.Lines out = new ProcessFixture.Lines(p.getInputStream(), "gantry-out");
 
-    String startedLine = out.await("framework started", STEP_SECONDS);
+    String startedLine = out.await("framework started", Duration.ofSeconds(STEP_SECONDS));
     long startupMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin);
     assertTrue(startedLine != null, "no 'framework started' line; output:\n" + out.text());
     System.out.println(
@@ -264,7 +205,7 @@ class GantryProcessIT {
             + " ms");
     out.join();
     assertEquals(143, p.exitValue(), "the JVM's status after SIGTERM");
-    assertTrue(out.await("framework stopped in", 1) != null, out.text());
+    assertTrue(out.await("framework stopped in", Duration.ofSeconds(1)) != null, out.text());
 
     List<String> errors =
         out.snapshot().stream().filter(l -> ERROR_LINE.matcher(l).find()).toList();
