@@ -1,11 +1,9 @@
 package org.gantry.transport.mqtt.internal;
 
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
-import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.SocketFactory;
 
 /**
@@ -72,35 +70,15 @@ final class NoDelaySocketFactory extends SocketFactory {
   }
 
   private static final class WatchedSocket extends Socket {
-    private final Runnable onFirstWrite;
-    private final AtomicBoolean written = new AtomicBoolean();
+    private final FirstWrite firstWrite;
 
     WatchedSocket(Runnable onFirstWrite) {
-      this.onFirstWrite = onFirstWrite;
+      this.firstWrite = new FirstWrite(onFirstWrite);
     }
 
     @Override
     public OutputStream getOutputStream() throws IOException {
-      OutputStream out = super.getOutputStream();
-      return new FilterOutputStream(out) {
-        @Override
-        public void write(int b) throws IOException {
-          out.write(b);
-          wrote();
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-          out.write(b, off, len);
-          wrote();
-        }
-      };
-    }
-
-    private void wrote() {
-      if (written.compareAndSet(false, true)) {
-        onFirstWrite.run();
-      }
+      return firstWrite.watch(super.getOutputStream());
     }
   }
 }

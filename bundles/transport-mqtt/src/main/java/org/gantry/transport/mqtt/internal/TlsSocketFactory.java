@@ -1,6 +1,5 @@
 package org.gantry.transport.mqtt.internal;
 
-import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -10,7 +9,6 @@ import java.net.SocketAddress;
 import java.net.SocketException;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.HandshakeCompletedListener;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
@@ -110,7 +108,7 @@ final class TlsSocketFactory extends SSLSocketFactory {
   /** Delegates to a JDK SSLSocket; see the class comment for why it exists. */
   private final class GuardedSocket extends SSLSocket {
     private final SSLSocket d;
-    private final AtomicBoolean written = new AtomicBoolean();
+    private final FirstWrite firstWrite = new FirstWrite(onFirstWrite);
 
     GuardedSocket(SSLSocket d) {
       this.d = d;
@@ -144,26 +142,7 @@ final class TlsSocketFactory extends SSLSocketFactory {
 
     @Override
     public OutputStream getOutputStream() throws IOException {
-      OutputStream out = d.getOutputStream();
-      return new FilterOutputStream(out) {
-        @Override
-        public void write(int b) throws IOException {
-          out.write(b);
-          wrote();
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-          out.write(b, off, len);
-          wrote();
-        }
-      };
-    }
-
-    private void wrote() {
-      if (written.compareAndSet(false, true)) {
-        onFirstWrite.run();
-      }
+      return firstWrite.watch(d.getOutputStream());
     }
 
     @Override
