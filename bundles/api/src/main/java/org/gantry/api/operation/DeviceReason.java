@@ -16,7 +16,14 @@ public enum DeviceReason implements ReasonCode {
   /** The operation did not finish within its step timeout and was cancelled. */
   STEP_TIMEOUT,
   /** The gateway stopped while the operation ran; the operation could not finish. */
-  INTERRUPTED;
+  INTERRUPTED,
+  /**
+   * The operation asked for its job document again ({@link OperationContext#refreshParameters()})
+   * and the service could not provide it.
+   *
+   * @since 1.2
+   */
+  DOCUMENT_UNAVAILABLE;
 
   @Override
   public String category() {

@@ -120,4 +120,19 @@ public interface OperationContext {
    * @param action what to do, for example closing a download
    */
   void onCancel(Runnable action);
+
+  /**
+   * Fetches the job document from the service again and returns the parameters of the step that is
+   * running, as {@link #parameters()} would for a document received now. For an operation whose
+   * download URL expired (a presigned URL answered with HTTP 403): the service replaces the
+   * placeholders again, with a fresh expiry, whenever the document is fetched. Blocks for at most
+   * the engine's request timeout and retries.
+   *
+   * @return the step's parameters from the document the service holds now
+   * @throws OperationException with {@link DeviceReason#DOCUMENT_UNAVAILABLE} when the service
+   *     cannot be reached, no longer has the execution, or now sends a document whose step is of
+   *     another operation type
+   * @since 1.2
+   */
+  JobParameters refreshParameters() throws OperationException;
 }

@@ -10,7 +10,7 @@
  * @since 1.0
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package org.gantry.api.operation;
 
 import org.osgi.annotation.bundle.Export;

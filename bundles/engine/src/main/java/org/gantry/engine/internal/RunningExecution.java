@@ -10,6 +10,7 @@ import java.util.Objects;
 import java.util.Optional;
 import org.gantry.api.operation.JobParameters;
 import org.gantry.api.operation.OperationContext;
+import org.gantry.api.operation.OperationException;
 import org.gantry.api.operation.ReasonCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -247,8 +248,13 @@ final class RunningExecution {
     }
   }
 
+  /** Fetches the running step's parameters from the service again. */
+  interface ParameterSource {
+    JobParameters fetch() throws OperationException;
+  }
+
   /** The context for one step of this execution. */
-  OperationContext contextFor(JobParameters parameters) {
+  OperationContext contextFor(JobParameters parameters, ParameterSource refresh) {
     return new OperationContext() {
       @Override
       public String thingName() {
@@ -314,6 +320,11 @@ final class RunningExecution {
       @Override
       public void onCancel(Runnable action) {
         RunningExecution.this.onCancel(action);
+      }
+
+      @Override
+      public JobParameters refreshParameters() throws OperationException {
+        return refresh.fetch();
       }
     };
   }

@@ -19,6 +19,7 @@ import org.gantry.api.document.JobStep;
 import org.gantry.api.operation.DeviceReason;
 import org.gantry.api.operation.DocumentReason;
 import org.gantry.api.operation.JobOperation;
+import org.gantry.api.operation.JobParameters;
 import org.gantry.api.operation.OperationException;
 import org.gantry.api.operation.OperationResult;
 import org.gantry.api.operation.ReasonCode;
@@ -43,6 +44,7 @@ final class StepRunner {
   private final ExecutorService workers;
   private final ThingEngine.Settings settings;
   private final CrashPoints crash;
+  private final DocumentFetcher fetcher;
   private volatile RunningExecution current;
   private volatile OperationRegistry.Entry currentEntry;
 
@@ -51,8 +53,10 @@ final class StepRunner {
       OperationRegistry operations,
       ExecutorService workers,
       ThingEngine.Settings settings,
-      CrashPoints crash) {
+      CrashPoints crash,
+      DocumentFetcher fetcher) {
     this.crash = crash;
+    this.fetcher = fetcher;
     this.parser = parser;
     this.operations = operations;
     this.workers = workers;
@@ -65,13 +69,24 @@ final class StepRunner {
     return current;
   }
 
+  /** Fetches an execution's job document from the service again (for refreshParameters). */
+  interface DocumentFetcher {
+    /**
+     * The document as the service sends it now.
+     *
+     * @throws OperationException with {@link DeviceReason#DOCUMENT_UNAVAILABLE} when it cannot
+     */
+    String fetch(RunningExecution run) throws OperationException;
+  }
+
   /**
    * One step, with the operation that will run it.
    *
+   * @param index the step's position in the document, from 0
    * @param finalStep whether it is the document's final step, which runs only when every step
    *     before it succeeded
    */
-  record Planned(JobStep step, OperationRegistry.Entry entry, boolean finalStep) {}
+  record Planned(JobStep step, int index, OperationRegistry.Entry entry, boolean finalStep) {}
 
   /** A document that cannot run: the status and reason to report. */
   static final class Refusal extends Exception {
@@ -132,7 +147,7 @@ final class StepRunner {
             entry,
             isFinal ? "Final step: " : document.steps().size() > 1 ? "Step " + index + ": " : "");
       }
-      plan.add(new Planned(step, entry, isFinal));
+      plan.add(new Planned(step, index - 1, entry, isFinal));
     }
     return plan;
   }
@@ -316,7 +331,7 @@ final class StepRunner {
     try {
       LOG.info("Running operation '{}'", p.step().operation());
       crash.reached(CrashPoints.Point.IN_OPERATION);
-      OperationResult r = op.execute(run.contextFor(p.step().parameters()));
+      OperationResult r = op.execute(run.contextFor(p.step().parameters(), () -> refetch(run, p)));
       if (r == null) {
         return OperationResult.failed(
             DeviceReason.OPERATION_ERROR,
@@ -349,6 +364,33 @@ final class StepRunner {
         LOG.debug("The operation service was already released", e);
       }
     }
+  }
+
+  /** The running step's parameters from the document the service holds now. */
+  private JobParameters refetch(RunningExecution run, Planned p) throws OperationException {
+    String json = fetcher.fetch(run);
+    JobDocument document;
+    try {
+      document = parser.parse(json);
+    } catch (JobDocumentException e) {
+      throw new OperationException(
+          DeviceReason.DOCUMENT_UNAVAILABLE,
+          "The job document fetched again from the service is no longer valid: " + e.getMessage(),
+          e);
+    }
+    List<JobStep> steps = document.steps();
+    if (p.index() >= steps.size()
+        || !steps.get(p.index()).operation().equals(p.step().operation())) {
+      throw new OperationException(
+          DeviceReason.DOCUMENT_UNAVAILABLE,
+          "The job document fetched again from the service no longer has a '"
+              + p.step().operation()
+              + "' step at position "
+              + (p.index() + 1)
+              + ".");
+    }
+    LOG.info("Fetched the job document again for step {}", p.index() + 1);
+    return steps.get(p.index()).parameters();
   }
 
   private void onOperationRemoved(OperationRegistry.Entry entry) {

@@ -23,6 +23,7 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.gantry.api.document.JobDocumentParser;
 import org.gantry.api.operation.DeviceReason;
+import org.gantry.api.operation.OperationException;
 import org.gantry.api.operation.OperationResult;
 import org.gantry.api.operation.ReasonCode;
 import org.gantry.api.transport.ConnectionListener;
@@ -148,7 +149,7 @@ final class ThingEngine implements ConnectionListener {
     this.scheduler =
         Executors.newSingleThreadScheduledExecutor(named("gantry-engine-timer-" + thingName));
     this.runner = Executors.newSingleThreadExecutor(named("gantry-engine-" + thingName));
-    this.steps = new StepRunner(parser, operations, workers, settings, crash);
+    this.steps = new StepRunner(parser, operations, workers, settings, crash, this::fetchDocument);
     this.client =
         new JobsClient(
             new JobsTopics(thingName),
@@ -740,6 +741,48 @@ final class ThingEngine implements ConnectionListener {
       backoff = min(backoff.multipliedBy(2), MAX_BACKOFF);
     }
     return null;
+  }
+
+  /**
+   * The job document of a running execution as the service sends it now (with presigned URLs signed
+   * again), for {@code OperationContext.refreshParameters}. Runs on the operation's worker thread.
+   */
+  private String fetchDocument(RunningExecution run) throws OperationException {
+    Reply<DescribeAccepted> d;
+    try {
+      d =
+          call(
+              () -> client.describe(run.jobId(), run.executionNumber(), true),
+              "describe " + run.jobId());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new OperationException(
+          DeviceReason.DOCUMENT_UNAVAILABLE,
+          "The gateway stopped while fetching the job document again.",
+          e);
+    } catch (RequestFailedException e) {
+      throw new OperationException(
+          DeviceReason.DOCUMENT_UNAVAILABLE,
+          "The service did not send the job document again: " + e.getMessage(),
+          e);
+    }
+    if (d == null) {
+      throw new OperationException(
+          DeviceReason.DOCUMENT_UNAVAILABLE,
+          "The gateway stopped while fetching the job document again.");
+    }
+    if (!d.isAccepted()) {
+      throw new OperationException(
+          DeviceReason.DOCUMENT_UNAVAILABLE,
+          "The service refused to send the job document again: " + describe(d.rejected()));
+    }
+    String document = d.accepted().execution().jobDocument();
+    if (document == null) {
+      throw new OperationException(
+          DeviceReason.DOCUMENT_UNAVAILABLE,
+          "The service answered without the job document it was asked for.");
+    }
+    return document;
   }
 
   // ---------------------------------------------------------------- helpers

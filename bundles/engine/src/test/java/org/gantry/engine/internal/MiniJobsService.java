@@ -30,7 +30,7 @@ final class MiniJobsService {
   /** One execution as the service keeps it. */
   static final class Exec {
     final String jobId;
-    final String document;
+    volatile String document;
     ExecutionStatus status = ExecutionStatus.QUEUED;
     Map<String, String> details = Map.of();
     long version = 1;

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,6 +32,7 @@ import org.gantry.api.operation.JobOperation;
 import org.gantry.api.operation.JobParameters;
 import org.gantry.api.operation.OperationException;
 import org.gantry.api.operation.OperationResult;
+import org.gantry.protocol.DescribeRequest;
 import org.gantry.protocol.ExecutionStatus;
 import org.gantry.protocol.UpdateRequest;
 import org.junit.jupiter.api.AfterEach;
@@ -53,7 +55,10 @@ class ThingEngineTest {
   private final ExecutorService workers = Executors.newFixedThreadPool(4);
   private long nextServiceId = 1;
 
-  /** A parser for the tests: Gantry's single-step format only, no limits. */
+  /**
+   * A parser for the tests: Gantry's own format ({@code operation}, or {@code steps} of those), no
+   * limits.
+   */
   private static final JobDocumentParser PARSER =
       json -> {
         JsonElement e;
@@ -66,18 +71,29 @@ class ThingEngineTest {
           throw new JobDocumentException(DocumentReason.MALFORMED_JSON, "not an object");
         }
         JsonObject o = e.getAsJsonObject();
-        if (!o.has("operation")) {
-          throw new JobDocumentException(DocumentReason.NO_OPERATION, "no operation");
-        }
-        Map<String, Object> params = new HashMap<>();
-        for (Map.Entry<String, JsonElement> p : o.entrySet()) {
-          if (!p.getKey().equals("operation")) {
-            params.put(p.getKey(), p.getValue().getAsString());
+        List<JobStep> steps = new ArrayList<>();
+        if (o.has("steps")) {
+          for (JsonElement s : o.getAsJsonArray("steps")) {
+            steps.add(step(s.getAsJsonObject()));
           }
+        } else {
+          steps.add(step(o));
         }
-        return new JobDocument(
-            List.of(new JobStep(o.get("operation").getAsString(), JobParameters.of(params))));
+        return new JobDocument(steps);
       };
+
+  private static JobStep step(JsonObject o) throws JobDocumentException {
+    if (!o.has("operation")) {
+      throw new JobDocumentException(DocumentReason.NO_OPERATION, "no operation");
+    }
+    Map<String, Object> params = new HashMap<>();
+    for (Map.Entry<String, JsonElement> p : o.entrySet()) {
+      if (!p.getKey().equals("operation")) {
+        params.put(p.getKey(), p.getValue().getAsString());
+      }
+    }
+    return new JobStep(o.get("operation").getAsString(), JobParameters.of(params));
+  }
 
   @BeforeEach
   void setUp() {
@@ -222,6 +238,53 @@ class ThingEngineTest {
     await(
         () -> !Files.exists(data.resolve("work").resolve(THING).resolve("j1-1")),
         "work dir deleted");
+  }
+
+  @Test
+  void refreshParametersFetchesTheRunningStepFromTheDocumentTheServiceHoldsNow() throws Exception {
+    install("ok", ctx -> OperationResult.succeeded());
+    install(
+        "fetch",
+        ctx -> {
+          String before = ctx.parameters().requireString("url");
+          // what a hub does on every fetch: the presigned URL is signed again
+          service.exec("j1r").document =
+              "{\"steps\":[{\"operation\":\"ok\"},{\"operation\":\"fetch\",\"url\":\"fresh\"}]}";
+          String after = ctx.refreshParameters().requireString("url");
+          return OperationResult.succeeded(Map.of("before", before, "after", after));
+        });
+    service.queue(
+        "j1r", "{\"steps\":[{\"operation\":\"ok\"},{\"operation\":\"fetch\",\"url\":\"stale\"}]}");
+    start();
+    awaitStatus("j1r", ExecutionStatus.SUCCEEDED);
+    Map<String, String> d = service.exec("j1r").details;
+    assertEquals("stale", d.get("2:before"), d.toString());
+    assertEquals("fresh", d.get("2:after"), d.toString());
+    assertTrue(
+        service.seen.stream()
+            .anyMatch(
+                s ->
+                    s.topic().endsWith("/jobs/j1r/get")
+                        && Boolean.TRUE.equals(
+                            ((DescribeRequest) s.request()).includeJobDocument())),
+        "the document was asked for again");
+  }
+
+  @Test
+  void refreshParametersFailsTheJobWhenTheStepChangedOperation() throws Exception {
+    install(
+        "fetch",
+        ctx -> {
+          service.exec("j1c").document = "{\"operation\":\"something-else\"}";
+          ctx.refreshParameters();
+          return OperationResult.succeeded();
+        });
+    service.queue("j1c", "{\"operation\":\"fetch\"}");
+    start();
+    awaitStatus("j1c", ExecutionStatus.FAILED);
+    Map<String, String> d = service.exec("j1c").details;
+    assertEquals("DOCUMENT_UNAVAILABLE", d.get("reasonCode"), d.toString());
+    assertTrue(d.get("reason").contains("no longer has a 'fetch' step"), d.toString());
   }
 
   @Test

@@ -79,4 +79,9 @@ final class TestContext implements OperationContext {
       onCancel.add(action);
     }
   }
+
+  @Override
+  public JobParameters refreshParameters() {
+    return parameters;
+  }
 }

@@ -91,6 +91,11 @@ class DiagnosticsOperationTest {
     }
 
     @Override
+    public JobParameters refreshParameters() {
+      return parameters();
+    }
+
+    @Override
     public void extendStepTimeout(java.time.Duration limit) {
       throw new AssertionError("diagnostics never needs a longer step timeout");
     }
