@@ -19,6 +19,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.gantry.api.document.JobDocumentParser;
@@ -60,6 +61,12 @@ final class ThingEngine implements ConnectionListener {
   private static final int MAX_UPDATE_ATTEMPTS = 5;
   private static final int MAX_REQUEST_ATTEMPTS = 6;
   private static final int FINISHED_MEMORY = 1024;
+
+  /**
+   * How long the runner waits, after a terminal status was applied, for the notify-next that names
+   * the new head of the queue before it asks with a describe of {@code $next} instead.
+   */
+  private static final Duration NOTIFY_GRACE = Duration.ofMillis(50);
 
   /** Tunables, from the component's configuration. */
   record Settings(
@@ -129,6 +136,18 @@ final class ThingEngine implements ConnectionListener {
           });
   private volatile boolean running = true;
   private boolean wakeRequested = true;
+
+  /**
+   * The newest notify-next not taken yet: the head of the queue with its document, or an offer with
+   * no execution when the queue became empty. Written by the transport's thread, taken by the
+   * runner.
+   */
+  private final AtomicReference<Offer> offered = new AtomicReference<>();
+
+  /** Set by the runner when it applied a terminal status: a notify-next should follow. */
+  private boolean headChanged;
+
+  private record Offer(JobExecution execution) {}
 
   ThingEngine(
       String thingName,
@@ -354,20 +373,40 @@ final class ThingEngine implements ConnectionListener {
     }
   }
 
-  /** Takes the head of the queue, if any, through to its terminal status; false when idle. */
+  /**
+   * Takes the head of the queue, if any, through to its terminal status; false when idle. The head
+   * comes from the newest notify-next when one arrived (it carries the execution and its document,
+   * which saves a request per job); otherwise from a describe of {@code $next}. A stale offer is
+   * harmless: the IN_PROGRESS update carries the expected version, so the service refuses it and
+   * the engine reconciles, and executions this gateway ended are never run again.
+   */
   private boolean takeNext() throws InterruptedException {
-    Reply<DescribeAccepted> head =
-        call(() -> client.describe("$next", null, true), "describe $next");
-    if (head == null) {
-      return false;
+    Offer offer = offered.getAndSet(null);
+    if (offer == null && headChanged) {
+      awaitWake(NOTIFY_GRACE);
+      offer = offered.getAndSet(null);
     }
-    if (!head.isAccepted()) {
-      if (!head.rejectedWith(ErrorCode.RESOURCE_NOT_FOUND)) {
-        LOG.warn("The service refused to describe the next job: {}", describe(head.rejected()));
+    headChanged = false;
+    JobExecution ex;
+    if (offer != null && offer.execution() == null) {
+      return false; // the service said the queue is empty
+    }
+    if (offer != null && usable(offer.execution())) {
+      ex = offer.execution();
+    } else {
+      Reply<DescribeAccepted> head =
+          call(() -> client.describe("$next", null, true), "describe $next");
+      if (head == null) {
+        return false;
       }
-      return false;
+      if (!head.isAccepted()) {
+        if (!head.rejectedWith(ErrorCode.RESOURCE_NOT_FOUND)) {
+          LOG.warn("The service refused to describe the next job: {}", describe(head.rejected()));
+        }
+        return false;
+      }
+      ex = head.accepted().execution();
     }
-    JobExecution ex = head.accepted().execution();
     if (ex == null) {
       return false;
     }
@@ -396,6 +435,16 @@ final class ThingEngine implements ConnectionListener {
     } finally {
       MDC.remove("jobId");
     }
+  }
+
+  /**
+   * Whether an offered head can be run without asking: QUEUED, with its document, and not one this
+   * gateway ended (anything else is settled by a describe, which is authoritative).
+   */
+  private boolean usable(JobExecution ex) {
+    return ex.status() == ExecutionStatus.QUEUED
+        && ex.jobDocument() != null
+        && !finished.contains(ex.jobId() + "#" + ex.executionNumber());
   }
 
   /**
@@ -538,6 +587,7 @@ final class ThingEngine implements ConnectionListener {
    * was canceled or removed: confirm with a describe before cancelling anything (PROTOCOL.md).
    */
   private void onNotifyNext(NotifyNext n) {
+    offered.set(new Offer(n.execution()));
     RunningExecution run = steps.current();
     if (run == null) {
       wake();
@@ -599,6 +649,7 @@ final class ThingEngine implements ConnectionListener {
     }
     switch (o) {
       case APPLIED -> {
+        headChanged = true;
         LOG.info("Job {} reported {}", run.jobId(), status);
         crash.reached(CrashPoints.Point.AFTER_TERMINAL_ACCEPTED);
       }

@@ -16,6 +16,7 @@ import org.gantry.protocol.JobExecutionState;
 import org.gantry.protocol.JobsCodec;
 import org.gantry.protocol.JobsTopic;
 import org.gantry.protocol.JobsTopics;
+import org.gantry.protocol.NotifyNext;
 import org.gantry.protocol.ProtocolException;
 import org.gantry.protocol.Rejected;
 import org.gantry.protocol.UpdateAccepted;
@@ -51,6 +52,9 @@ final class MiniJobsService {
   final List<Seen> seen = new CopyOnWriteArrayList<>();
   private volatile Predicate<Seen> drop = s -> false;
   private volatile Predicate<Seen> throttle = s -> false;
+
+  /** Whether a terminal update is followed by notify-next naming the new head, as AWS does. */
+  volatile boolean notifyNextAfterTerminal;
 
   MiniJobsService(FakeTransport transport, String thing) {
     this.transport = transport;
@@ -206,6 +210,39 @@ final class MiniJobsService {
             null,
             now(),
             r.clientToken()));
+    if (notifyNextAfterTerminal && e.status.isTerminal()) {
+      notifyNext(
+          execs.values().stream()
+              .filter(x -> x.status == ExecutionStatus.QUEUED)
+              .map(x -> x.jobId)
+              .findFirst()
+              .orElse(null));
+    }
+  }
+
+  /** Publishes notify-next naming {@code jobId} as it is now (with its document), or none. */
+  synchronized void notifyNext(String jobId) {
+    Exec e = jobId == null ? null : execs.get(jobId);
+    JobExecution ex =
+        e == null
+            ? null
+            : new JobExecution(
+                e.jobId,
+                topics.thingName(),
+                e.document,
+                e.status,
+                null,
+                1L,
+                null,
+                1L,
+                e.version,
+                1);
+    transport.deliver(topics.notifyNext(), codec.encode(new NotifyNext(now(), ex)));
+  }
+
+  /** How many times the engine asked for the head of the queue. */
+  long describesOfNext() {
+    return seen.stream().filter(x -> x.topic().endsWith("/jobs/$next/get")).count();
   }
 
   /** A change made by someone else (an operator): bumps the version. */

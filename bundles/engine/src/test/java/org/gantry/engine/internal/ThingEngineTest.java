@@ -288,6 +288,44 @@ class ThingEngineTest {
   }
 
   @Test
+  void takesTheNextJobFromNotifyNextWithoutAskingAgain() throws Exception {
+    service.notifyNextAfterTerminal = true;
+    install("ok", ctx -> OperationResult.succeeded(Map.of("ran", ctx.jobId())));
+    service.queue("n1", "{\"operation\":\"ok\"}");
+    service.queue("n2", "{\"operation\":\"ok\"}");
+    service.queue("n3", "{\"operation\":\"ok\"}");
+    start();
+    awaitStatus("n3", ExecutionStatus.SUCCEEDED);
+    // n1 came from the describe at start; n2 and n3 from the notify-next after each SUCCEEDED
+    assertEquals(1, service.describesOfNext(), service.seen.toString());
+    assertEquals(Map.of("ran", "n2"), service.exec("n2").details);
+    assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("n3"));
+  }
+
+  @Test
+  void aRedeliveredNotifyNextOfAnEndedJobDoesNotRunItTwice() throws Exception {
+    AtomicInteger runs = new AtomicInteger();
+    install(
+        "ok",
+        ctx -> {
+          runs.incrementAndGet();
+          return OperationResult.succeeded();
+        });
+    service.queue("r1", "{\"operation\":\"ok\"}");
+    start();
+    awaitStatus("r1", ExecutionStatus.SUCCEEDED);
+    long describes = service.describesOfNext();
+    // the notification as it was when r1 was queued, delivered again (QoS 1 redelivery)
+    service.exec("r1").status = ExecutionStatus.QUEUED;
+    service.notifyNext("r1");
+    service.exec("r1").status = ExecutionStatus.SUCCEEDED;
+    // the engine does not trust the stale offer: it asks the service, which has nothing queued
+    await(() -> service.describesOfNext() > describes, "describe of $next after the stale offer");
+    assertEquals(1, runs.get());
+    assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("r1"));
+  }
+
+  @Test
   void rejectsAMissingOperationWithoutGoingInProgress() throws Exception {
     service.queue("j2", "{\"operation\":\"not-installed\"}");
     start();
