@@ -1,0 +1,343 @@
+package org.gantry.op.firmware.internal;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
+import org.apache.commons.compress.archivers.zip.ZipFile;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+import org.gantry.api.operation.OperationContext;
+import org.gantry.op.firmware.internal.Request.Format;
+import org.gantry.op.firmware.internal.Settings.Limits;
+
+/**
+ * Unpacks a verified tar, tar.gz or zip archive into a new folder, with Apache Commons Compress and
+ * the format the document declares (never detected from the content). Every entry name is checked
+ * before its bytes are written: no absolute names, no backslashes, no {@code ..} element, and the
+ * resolved path ({@link Path#normalize()}) must lie under the folder ({@link Path#startsWith}, so a
+ * sibling such as {@code /a/bc} is not under {@code /a/b}). Symbolic and hard links, devices and
+ * FIFOs are refused. Bytes, entries and the expansion ratio (bytes written over the archive's size)
+ * are capped while reading, so a bomb stops at the cap with a fixed-size buffer. Files are created
+ * with {@code CREATE_NEW} (an entry named twice is refused) and synced; the folder is the caller's
+ * staging folder and is deleted whole when anything is refused.
+ */
+final class Extractor {
+
+  /** What an extraction produced. */
+  record Extracted(long bytes, int entries) {}
+
+  private static final int BUFFER = 256 * 1024;
+  private static final Duration PROGRESS_EVERY = Duration.ofSeconds(2);
+  private static final Set<PosixFilePermission> EXECUTABLE =
+      PosixFilePermissions.fromString("rwxr-xr-x");
+  private static final Set<PosixFilePermission> REGULAR =
+      PosixFilePermissions.fromString("rw-r--r--");
+
+  private final Limits limits;
+
+  Extractor(Limits limits) {
+    this.limits = limits;
+  }
+
+  /** The running totals of one extraction. */
+  private final class Run {
+    final Path root;
+    final long archiveSize;
+    final OperationContext ctx;
+    final byte[] buf = new byte[BUFFER];
+    final Set<Path> dirs = new LinkedHashSet<>();
+    long bytes;
+    int entries;
+    long lastProgress = System.nanoTime();
+
+    Run(Path root, long archiveSize, OperationContext ctx) {
+      this.root = root;
+      this.archiveSize = Math.max(1, archiveSize);
+      this.ctx = ctx;
+    }
+  }
+
+  /**
+   * Extracts {@code archive} into {@code target}, which must not exist. On any failure {@code
+   * target} is deleted with what was written into it.
+   */
+  Extracted extract(Path archive, Format format, Path target, OperationContext ctx)
+      throws OperationFailure {
+    if (format == Format.RAW) {
+      throw new IllegalArgumentException("a raw image is not an archive");
+    }
+    try {
+      Files.createDirectories(target.getParent());
+      Files.createDirectory(target);
+    } catch (IOException e) {
+      throw Downloader.storage("creating the staging folder " + target, e);
+    }
+    Run run;
+    try {
+      run = new Run(target.toAbsolutePath().normalize(), Files.size(archive), ctx);
+      if (format == Format.ZIP) {
+        zip(archive, run);
+      } else {
+        tar(archive, format == Format.TAR_GZ, run);
+      }
+      syncDirs(run);
+    } catch (OperationFailure e) {
+      Folders.deleteQuietly(target);
+      throw e;
+    } catch (IOException e) {
+      Folders.deleteQuietly(target);
+      if (String.valueOf(e.getMessage()).contains("No space left")) {
+        throw Downloader.storage("extracting the archive", e);
+      }
+      throw FirmwareReason.ARCHIVE_INVALID.fail(
+          "The archive cannot be read as " + name(format) + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      Folders.deleteQuietly(target);
+      throw e;
+    }
+    return new Extracted(run.bytes, run.entries);
+  }
+
+  private static String name(Format f) {
+    return switch (f) {
+      case TAR -> "tar";
+      case TAR_GZ -> "tar.gz";
+      case ZIP -> "zip";
+      case RAW -> "raw";
+    };
+  }
+
+  private void tar(Path archive, boolean gzip, Run run) throws IOException, OperationFailure {
+    InputStream file = new BufferedInputStream(Files.newInputStream(archive), BUFFER);
+    try (InputStream raw = gzip ? new GzipCompressorInputStream(file, true) : file;
+        TarArchiveInputStream tar = new TarArchiveInputStream(raw)) {
+      TarArchiveEntry e;
+      while ((e = tar.getNextEntry()) != null) {
+        String entryName = e.getName();
+        countEntry(run, entryName);
+        if (e.isSymbolicLink() || e.isLink()) {
+          throw link(entryName, e.getLinkName());
+        }
+        Path dest = resolve(run, entryName);
+        if (e.isDirectory()) {
+          directory(run, dest);
+        } else if (e.isFile()) {
+          file(run, dest, tar, (e.getMode() & 0100) != 0, entryName);
+        } else {
+          throw FirmwareReason.ARCHIVE_LINK.fail(
+              "The archive entry '"
+                  + printable(entryName)
+                  + "' is a device, FIFO or other special file; only files and folders are"
+                  + " extracted.");
+        }
+      }
+    }
+  }
+
+  private void zip(Path archive, Run run) throws IOException, OperationFailure {
+    try (ZipFile zip = ZipFile.builder().setPath(archive).get()) {
+      // The central directory lists every entry: names, links and count are refused before a byte
+      // is written. Sizes in it may lie, so bytes are also counted while writing.
+      List<ZipArchiveEntry> all = new ArrayList<>();
+      for (ZipArchiveEntry e : Collections.list(zip.getEntries())) {
+        countEntry(run, e.getName());
+        if (e.isUnixSymlink()) {
+          throw link(e.getName(), null);
+        }
+        resolve(run, e.getName());
+        all.add(e);
+      }
+      run.entries = 0;
+      for (ZipArchiveEntry e : all) {
+        run.entries++;
+        Path dest = resolve(run, e.getName());
+        if (e.isDirectory()) {
+          directory(run, dest);
+          continue;
+        }
+        try (InputStream in = zip.getInputStream(e)) {
+          file(run, dest, in, (e.getUnixMode() & 0100) != 0, e.getName());
+        }
+      }
+    }
+  }
+
+  private void countEntry(Run run, String name) throws OperationFailure {
+    run.entries++;
+    if (run.entries > limits.maxEntries()) {
+      throw FirmwareReason.ARCHIVE_TOO_MANY_ENTRIES.fail(
+          "The archive holds more than "
+              + limits.maxEntries()
+              + " entries (extract.max.entries); refused at '"
+              + printable(name)
+              + "'.");
+    }
+    if (run.ctx.cancelled()) {
+      throw FirmwareReason.CANCELLED.fail("The extraction was cancelled.");
+    }
+  }
+
+  private static OperationFailure link(String name, String target) {
+    return FirmwareReason.ARCHIVE_LINK.fail(
+        "The archive entry '"
+            + printable(name)
+            + "' is a link"
+            + (target == null ? "" : " to '" + printable(target) + "'")
+            + "; links are refused in archives.");
+  }
+
+  /** Where an entry goes, or a refusal when its name could leave the folder. */
+  Path resolve(Run run, String name) throws OperationFailure {
+    String why = null;
+    if (name == null || name.isEmpty()) {
+      why = "is empty";
+    } else if (name.indexOf('\0') >= 0) {
+      why = "holds a NUL character";
+    } else if (name.indexOf('\\') >= 0) {
+      why = "holds a backslash";
+    } else if (name.startsWith("/")) {
+      why = "is absolute";
+    } else {
+      for (String part : name.split("/")) {
+        if (part.equals("..")) {
+          why = "has a '..' element";
+          break;
+        }
+      }
+    }
+    if (why == null) {
+      try {
+        Path dest = run.root.resolve(name).normalize();
+        if (!dest.startsWith(run.root)) {
+          why = "resolves outside the staging folder";
+        } else {
+          return dest;
+        }
+      } catch (InvalidPathException e) {
+        why = "is not a valid path";
+      }
+    }
+    throw FirmwareReason.ARCHIVE_PATH_TRAVERSAL.fail(
+        "The archive entry '"
+            + printable(name)
+            + "' "
+            + why
+            + "; the whole archive is refused and nothing was installed.");
+  }
+
+  private static void directory(Run run, Path dest) throws IOException {
+    if (!dest.equals(run.root)) {
+      Files.createDirectories(dest);
+      run.dirs.add(dest);
+    }
+  }
+
+  private void file(Run run, Path dest, InputStream in, boolean executable, String name)
+      throws IOException, OperationFailure {
+    if (dest.equals(run.root)) {
+      throw FirmwareReason.ARCHIVE_INVALID.fail(
+          "The archive has a file entry named like its root.");
+    }
+    Path parent = dest.getParent();
+    if (!parent.equals(run.root)) {
+      Files.createDirectories(parent);
+      run.dirs.add(parent);
+    }
+    FileChannel out;
+    try {
+      out = FileChannel.open(dest, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    } catch (FileAlreadyExistsException e) {
+      throw FirmwareReason.ARCHIVE_INVALID.fail(
+          "The archive names '" + printable(name) + "' twice; refused.", e);
+    }
+    try (out) {
+      int n;
+      while ((n = in.read(run.buf)) > 0) {
+        run.bytes += n;
+        if (run.bytes > limits.maxBytes()) {
+          throw FirmwareReason.ARCHIVE_TOO_LARGE.fail(
+              "The archive expands to more than "
+                  + limits.maxBytes()
+                  + " bytes (extract.max.bytes); stopped at '"
+                  + printable(name)
+                  + "'.");
+        }
+        if (run.bytes / run.archiveSize >= limits.maxRatio()) {
+          throw FirmwareReason.ARCHIVE_RATIO.fail(
+              "The archive expands more than "
+                  + limits.maxRatio()
+                  + " times its size of "
+                  + run.archiveSize
+                  + " bytes (extract.max.ratio); stopped at '"
+                  + printable(name)
+                  + "'.");
+        }
+        ByteBuffer b = ByteBuffer.wrap(run.buf, 0, n);
+        while (b.hasRemaining()) {
+          out.write(b);
+        }
+        progress(run);
+      }
+      out.force(true);
+    }
+    Files.setPosixFilePermissions(dest, executable ? EXECUTABLE : REGULAR);
+  }
+
+  private static void progress(Run run) throws OperationFailure {
+    long now = System.nanoTime();
+    if (now - run.lastProgress >= PROGRESS_EVERY.toNanos()) {
+      run.lastProgress = now;
+      if (run.ctx.cancelled()) {
+        throw FirmwareReason.CANCELLED.fail("The extraction was cancelled.");
+      }
+      run.ctx.progress(
+          "extracting",
+          0,
+          Map.of(
+              "extractedBytes",
+              Long.toString(run.bytes),
+              "entries",
+              Integer.toString(run.entries)));
+      run.ctx.extendStepTimeout(Duration.ofMinutes(5));
+    }
+  }
+
+  private static void syncDirs(Run run) throws IOException {
+    List<Path> dirs = new ArrayList<>(run.dirs);
+    dirs.add(run.root);
+    for (Path d : dirs) {
+      Folders.fsyncDir(d);
+    }
+  }
+
+  /** An entry name fit for a log line and statusDetails: control characters shown as '?'. */
+  static String printable(String s) {
+    if (s == null) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder(Math.min(s.length(), 200));
+    for (int i = 0; i < s.length() && i < 200; i++) {
+      char c = s.charAt(i);
+      b.append(Character.isISOControl(c) ? '?' : c);
+    }
+    return b.toString();
+  }
+}
