@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.SocketFactory;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
 import org.eclipse.paho.client.mqttv3.MqttCallback;
 import org.eclipse.paho.client.mqttv3.MqttClient;
@@ -285,6 +286,21 @@ public final class TestJobsService implements AutoCloseable {
    * @throws MqttException when the broker cannot be reached within 10 s or refuses the subscription
    */
   public static TestJobsService start(String brokerUrl) throws MqttException {
+    return start(brokerUrl, new NoDelaySocketFactory());
+  }
+
+  /**
+   * Connects through the given sockets, e.g. mutual TLS to an {@code ssl://} broker, and subscribes
+   * as {@link #start(String)} does.
+   *
+   * @param brokerUrl {@code tcp://host:port}, or {@code ssl://host:port} with an {@link
+   *     javax.net.ssl.SSLSocketFactory}
+   * @param sockets the socket factory; it should set TCP_NODELAY (see {@link NoDelaySocketFactory})
+   * @return the running service; close it when done
+   * @throws MqttException when the broker cannot be reached within 10 s or refuses the subscription
+   */
+  public static TestJobsService start(String brokerUrl, SocketFactory sockets)
+      throws MqttException {
     MqttClient client =
         new MqttClient(
             brokerUrl,
@@ -313,7 +329,7 @@ public final class TestJobsService implements AutoCloseable {
     options.setKeepAliveInterval(30);
     options.setMaxInflight(1000);
     options.setAutomaticReconnect(false);
-    options.setSocketFactory(new NoDelaySocketFactory());
+    options.setSocketFactory(sockets);
     try {
       client.connect(options);
       int[] granted = client.subscribeWithResponse(FILTER, 1).getGrantedQos();
