@@ -6,6 +6,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Predicate;
+import javax.net.SocketFactory;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
 import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
 import org.eclipse.paho.client.mqttv3.MqttCallback;
@@ -39,6 +40,13 @@ final class BenchClient implements AutoCloseable {
    */
   static BenchClient connect(String url, String clientId, BiConsumer<BenchClient, Msg> handler)
       throws MqttException {
+    return connect(url, clientId, handler, new NoDelaySocketFactory());
+  }
+
+  /** As {@link #connect(String, String, BiConsumer)}, through the given sockets (e.g. TLS). */
+  static BenchClient connect(
+      String url, String clientId, BiConsumer<BenchClient, Msg> handler, SocketFactory sockets)
+      throws MqttException {
     MqttAsyncClient c = new MqttAsyncClient(url, clientId, new MemoryPersistence());
     BenchClient b = new BenchClient(c);
     c.setCallback(
@@ -71,7 +79,7 @@ final class BenchClient implements AutoCloseable {
     o.setKeepAliveInterval(30);
     o.setMaxInflight(1000);
     o.setAutomaticReconnect(false);
-    o.setSocketFactory(new NoDelaySocketFactory());
+    o.setSocketFactory(sockets);
     c.connect(o).waitForCompletion(WAIT_MILLIS);
     return b;
   }

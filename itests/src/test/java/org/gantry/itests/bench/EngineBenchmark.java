@@ -459,7 +459,7 @@ public class EngineBenchmark {
   }
 
   /** Queue time to the accepted terminal update, per job, as the service saw it. */
-  private static long[] latencies(TestJobsService jobs, String thing, Map<String, Instant> queued) {
+  static long[] latencies(TestJobsService jobs, String thing, Map<String, Instant> queued) {
     Map<String, Instant> ended = acceptedTerminal(jobs.requests());
     long[] out = new long[queued.size()];
     int i = 0;
@@ -544,7 +544,7 @@ public class EngineBenchmark {
   }
 
   /** A copy of the unpacked runtime whose data/ and deploy/ no other test shares. */
-  private static Path privateRuntime(Path target) throws IOException {
+  static Path privateRuntime(Path target) throws IOException {
     Path source = GantryProcess.runtimeHome();
     try (Stream<Path> files = Files.walk(source)) {
       for (Path p : (Iterable<Path>) files::iterator) {

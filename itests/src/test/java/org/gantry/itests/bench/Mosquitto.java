@@ -10,18 +10,24 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The system's Mosquitto, when installed, on 127.0.0.1 and a free port with a configuration of its
- * own: anonymous, no persistence, TCP_NODELAY, 128 KB messages.
+ * own: anonymous, no persistence, TCP_NODELAY, 128 KB messages; plain TCP, or TLS only with a
+ * client certificate required.
  */
 final class Mosquitto implements AutoCloseable {
 
   static final Path BINARY = Path.of("/usr/sbin/mosquitto");
 
+  /** PEM files of a TLS listener: the CA that signs client certificates, the broker's own pair. */
+  record TlsFiles(Path caFile, Path certFile, Path keyFile) {}
+
   private final Process process;
   private final int port;
+  private final boolean tls;
 
-  private Mosquitto(Process process, int port) {
+  private Mosquitto(Process process, int port, boolean tls) {
     this.process = process;
     this.port = port;
+    this.tls = tls;
   }
 
   static boolean installed() {
@@ -29,6 +35,14 @@ final class Mosquitto implements AutoCloseable {
   }
 
   static Mosquitto start(Path dir) throws IOException, InterruptedException {
+    return start(dir, null);
+  }
+
+  /**
+   * Starts with a TLS-only listener that requires a client certificate signed by {@code tls}'s CA
+   * ({@code require_certificate true}); {@code tls} null for plain TCP.
+   */
+  static Mosquitto start(Path dir, TlsFiles tls) throws IOException, InterruptedException {
     Files.createDirectories(dir);
     int port;
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -52,13 +66,22 @@ final class Mosquitto implements AutoCloseable {
             + "listener "
             + port
             + " 127.0.0.1\n"
-            + "set_tcp_nodelay true\n");
+            + "set_tcp_nodelay true\n"
+            + (tls == null
+                ? ""
+                : "cafile "
+                    + tls.caFile()
+                    + "\ncertfile "
+                    + tls.certFile()
+                    + "\nkeyfile "
+                    + tls.keyFile()
+                    + "\nrequire_certificate true\n"));
     Process p =
         new ProcessBuilder(BINARY.toString(), "-c", conf.toString())
             .redirectErrorStream(true)
             .redirectOutput(out.toFile())
             .start();
-    Mosquitto m = new Mosquitto(p, port);
+    Mosquitto m = new Mosquitto(p, port, tls != null);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (System.nanoTime() < deadline) {
       if (!p.isAlive()) {
@@ -77,7 +100,7 @@ final class Mosquitto implements AutoCloseable {
   }
 
   String url() {
-    return "tcp://127.0.0.1:" + port;
+    return (tls ? "ssl" : "tcp") + "://127.0.0.1:" + port;
   }
 
   @Override

@@ -1,6 +1,8 @@
 package org.gantry.itests.bench;
 
+import javax.net.SocketFactory;
 import org.eclipse.paho.client.mqttv3.MqttException;
+import org.gantry.itests.support.NoDelaySocketFactory;
 
 /**
  * The bare MQTT request/response round trip on a broker: a requester publishes a request of the
@@ -14,11 +16,18 @@ final class RoundTrip {
 
   static long[] measure(String url, String tag, int warmup, int samples)
       throws MqttException, InterruptedException {
+    return measure(url, tag, warmup, samples, new NoDelaySocketFactory());
+  }
+
+  /** As {@link #measure(String, String, int, int)}, both clients through the given sockets. */
+  static long[] measure(String url, String tag, int warmup, int samples, SocketFactory sockets)
+      throws MqttException, InterruptedException {
     String req = "bench/" + tag + "/req";
     String resp = "bench/" + tag + "/resp";
     try (BenchClient responder =
-            BenchClient.connect(url, "bench-rt-b-" + tag, (c, m) -> c.publish(resp, m.payload()));
-        BenchClient requester = BenchClient.connect(url, "bench-rt-a-" + tag, null)) {
+            BenchClient.connect(
+                url, "bench-rt-b-" + tag, (c, m) -> c.publish(resp, m.payload()), sockets);
+        BenchClient requester = BenchClient.connect(url, "bench-rt-a-" + tag, null, sockets)) {
       responder.subscribe(req);
       requester.subscribe(resp);
       long[] nanos = new long[samples];
