@@ -124,7 +124,8 @@ final class Downloader {
           }
         });
     try (FileChannel ch =
-        FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        FileChannel.open(
+            part, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       t.channel = ch;
       resume(t);
       t.bytesAtStart = t.offset;
