@@ -392,13 +392,13 @@ public final class ArtifactStore {
     } catch (FileAlreadyExistsException e) {
       throw conflict(key);
     }
-    if (!Files.isDirectory(parent, LinkOption.NOFOLLOW_LINKS)) {
-      throw conflict(key);
-    }
     if (!parent.toRealPath().startsWith(realRoot)) {
       throw new ArtifactException(
           Reason.INVALID_KEY,
           "The artifact key " + ArtifactKeys.clip(key) + " leads out of the store through a link.");
+    }
+    if (!Files.isDirectory(parent)) {
+      throw conflict(key);
     }
     if (firstMissing != null) {
       // A new folder is durable only once the folder holding it is forced.
