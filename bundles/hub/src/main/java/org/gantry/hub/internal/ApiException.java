@@ -28,6 +28,10 @@ final class ApiException extends Exception {
     return new ApiException(400, "InvalidRequestException", message);
   }
 
+  static ApiException stateTransition(String message) {
+    return new ApiException(409, "InvalidStateTransitionException", message);
+  }
+
   static ApiException notFound(String message) {
     return new ApiException(404, "ResourceNotFoundException", message);
   }

@@ -20,15 +20,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,27 +45,13 @@ final class ApiServer {
   private static final long CALL_TIMEOUT_SECONDS = 30;
 
   private final ControlPlane control;
-  private final ExecutorService hubThread;
-  private final Consumer<List<Outbound>> publisher;
+  private final HubLoop loop;
   private final HttpServer server;
   private final ExecutorService httpThreads;
 
-  /** One management operation, run on the hub thread. */
-  @FunctionalInterface
-  private interface Call {
-    JsonObject run(List<Outbound> out) throws Exception;
-  }
-
-  ApiServer(
-      String host,
-      int port,
-      ControlPlane control,
-      ExecutorService hubThread,
-      Consumer<List<Outbound>> publisher)
-      throws IOException {
+  ApiServer(String host, int port, ControlPlane control, HubLoop loop) throws IOException {
     this.control = control;
-    this.hubThread = hubThread;
-    this.publisher = publisher;
+    this.loop = loop;
     this.server = HttpServer.create(new InetSocketAddress(host, port), 50);
     AtomicInteger n = new AtomicInteger();
     this.httpThreads =
@@ -143,6 +128,15 @@ final class ApiServer {
       if (n == 2 && method.equals("GET")) {
         return call(out -> control.describeJob(jobId));
       }
+      if (n == 2 && method.equals("DELETE")) {
+        boolean force = flag(query, "force");
+        return call(out -> control.deleteJob(jobId, force, out));
+      }
+      if (n == 3 && path.get(2).equals("cancel") && method.equals("PUT")) {
+        boolean force = flag(query, "force");
+        JsonObject body = body(ex);
+        return call(out -> control.cancelJob(jobId, force, body, out));
+      }
       if (n == 3 && path.get(2).equals("job-document") && method.equals("GET")) {
         return call(out -> control.getJobDocument(jobId));
       }
@@ -164,6 +158,46 @@ final class ApiServer {
         return call(
             out -> control.describeJobExecution(thing, jobId, query.get("executionNumber")));
       }
+      if (n == 5
+          && path.get(2).equals("jobs")
+          && path.get(4).equals("cancel")
+          && method.equals("PUT")) {
+        String jobId = path.get(3);
+        boolean force = flag(query, "force");
+        JsonObject body = body(ex);
+        return call(out -> control.cancelJobExecution(thing, jobId, force, body, out));
+      }
+      if (n == 6
+          && path.get(2).equals("jobs")
+          && path.get(4).equals("executionNumber")
+          && method.equals("DELETE")) {
+        String jobId = path.get(3);
+        String number = path.get(5);
+        boolean force = flag(query, "force");
+        return call(out -> control.deleteJobExecution(thing, jobId, number, force, out));
+      }
+    }
+    if (n >= 2 && path.get(0).equals("thing-groups")) {
+      String group = path.get(1);
+      if (n == 2 && group.equals("addThingToThingGroup") && method.equals("PUT")) {
+        JsonObject body = body(ex);
+        return call(out -> control.addThingToThingGroup(body, out));
+      }
+      if (n == 2 && group.equals("removeThingFromThingGroup") && method.equals("PUT")) {
+        JsonObject body = body(ex);
+        return call(out -> control.removeThingFromThingGroup(body, out));
+      }
+      if (n == 2 && method.equals("POST")) {
+        JsonObject body = body(ex);
+        return call(out -> control.createThingGroup(group, body, out));
+      }
+      if (n == 2 && method.equals("GET")) {
+        return call(out -> control.describeThingGroup(group));
+      }
+      if (n == 3 && path.get(2).equals("things") && method.equals("GET")) {
+        boolean recursive = flag(query, "recursive");
+        return call(out -> control.listThingsInThingGroup(group, recursive));
+      }
     }
     throw new ApiException(
         404,
@@ -171,25 +205,17 @@ final class ApiServer {
         "This hub has no operation " + method + " " + Texts.clip(ex.getRequestURI().getRawPath()));
   }
 
-  /** Runs a call on the hub thread, which also publishes what it caused, and waits for it. */
-  private JsonObject call(Call c) throws ApiException {
-    Future<JsonObject> f;
+  /** Runs a call on the hub thread and waits until its changes are stored and published. */
+  private JsonObject call(HubLoop.Work<JsonObject> c) throws ApiException {
+    CompletableFuture<JsonObject> f;
     try {
-      f =
-          hubThread.submit(
-              () -> {
-                List<Outbound> out = new ArrayList<>();
-                JsonObject answer = c.run(out);
-                publisher.accept(out);
-                return answer;
-              });
+      f = loop.submit(c);
     } catch (RejectedExecutionException e) {
       throw new ApiException(429, "ThrottlingException", "The hub is busy; try again.");
     }
     try {
       return f.get(CALL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     } catch (TimeoutException e) {
-      f.cancel(false);
       throw new ApiException(
           503, "ServiceUnavailableException", "The hub did not answer within 30 seconds.");
     } catch (InterruptedException e) {
@@ -203,8 +229,22 @@ final class ApiServer {
       if (cause instanceof HubCore.NotStoredException) {
         throw new ApiException(500, "InternalFailureException", cause.getMessage());
       }
+      if (cause instanceof RejectedExecutionException) {
+        throw new ApiException(503, "ServiceUnavailableException", "The hub is stopping.");
+      }
       throw new IllegalStateException("The hub failed on this request", cause);
     }
+  }
+
+  private static boolean flag(Map<String, String> query, String name) throws ApiException {
+    String v = query.get(name);
+    if (v == null || v.equals("false")) {
+      return false;
+    }
+    if (v.equals("true")) {
+      return true;
+    }
+    throw ApiException.invalid(name + " must be true or false.");
   }
 
   private static JsonObject body(HttpExchange ex) throws ApiException {

@@ -36,37 +36,57 @@ final class Arns {
     return prefix + "job/" + jobId;
   }
 
+  String thingGroup(String groupName) {
+    return prefix + "thinggroup/" + groupName;
+  }
+
+  /** What a CreateJob target names: a thing or a thing group. */
+  record Target(boolean group, String name) {}
+
   /**
-   * The thing a CreateJob target names. A target is a thing ARN of any region and account (the hub
-   * is one region of one account, so it does not insist on its own) or, as a convenience for
-   * scripts, a plain thing name.
+   * What a CreateJob target names. A target is a thing or thing group ARN of any region and account
+   * (the hub is one region of one account, so it does not insist on its own) or, as a convenience
+   * for scripts, a plain thing name.
    *
-   * @throws ApiException InvalidRequestException for thing groups and anything malformed
+   * @throws ApiException InvalidRequestException for anything malformed
    */
-  static String targetThing(String target) throws ApiException {
+  static Target target(String target) throws ApiException {
     if (target == null || target.isEmpty()) {
       throw ApiException.invalid("targets must not contain an empty entry.");
     }
     String name = target;
+    boolean group = false;
     Matcher m = TARGET.matcher(target);
     if (m.matches()) {
-      if (m.group(3).equals("thinggroup")) {
-        throw ApiException.invalid(
-            "Target " + target + " is a thing group; this hub accepts things only.");
-      }
+      group = m.group(3).equals("thinggroup");
       name = m.group(4);
     } else if (target.startsWith("arn:")) {
       throw ApiException.invalid(
           "Target "
               + Texts.clip(target)
-              + " is not a thing ARN (arn:aws:iot:<region>:<account>:thing/<name>).");
+              + " is not a thing or thing group ARN (arn:aws:iot:<region>:<account>:thing/<name>"
+              + " or ...:thinggroup/<name>).");
     }
     if (!Limits.isValidThingName(name)) {
       throw ApiException.invalid(
           "Target "
               + Texts.clip(target)
-              + " does not name a valid thing: names are 1-128 characters of [a-zA-Z0-9:_-].");
+              + " does not name a valid thing or group: names are 1-128 characters of"
+              + " [a-zA-Z0-9:_-].");
     }
-    return name;
+    return new Target(group, name);
+  }
+
+  /**
+   * The thing a thing ARN or plain name names.
+   *
+   * @throws ApiException InvalidRequestException for a group or anything malformed
+   */
+  static String thingOf(String arnOrName, String field) throws ApiException {
+    Target t = target(arnOrName);
+    if (t.group()) {
+      throw ApiException.invalid(field + " names a thing group, not a thing.");
+    }
+    return t.name();
   }
 }

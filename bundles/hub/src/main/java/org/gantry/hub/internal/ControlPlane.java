@@ -22,7 +22,6 @@ import org.gantry.protocol.ExecutionStatus;
 import org.gantry.protocol.Limits;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
  * The management API's operations in the AWS IoT control-plane shapes (the JSON field names of the
@@ -43,9 +42,6 @@ final class ControlPlane {
       List.of(
           "documentSource",
           "presignedUrlConfig",
-          "jobExecutionsRolloutConfig",
-          "abortConfig",
-          "jobExecutionsRetryConfig",
           "tags",
           "namespaceId",
           "jobTemplateArn",
@@ -65,7 +61,7 @@ final class ControlPlane {
 
   /** {@code POST /things/{thingName}}: idempotent for the same attributes, as in AWS IoT. */
   JsonObject createThing(String thingName, JsonObject body, List<Outbound> out)
-      throws ApiException, HubCore.NotStoredException {
+      throws ApiException {
     requireThingName(thingName);
     refuse(body, "thingTypeName", "thing types");
     refuse(body, "billingGroupName", "billing groups");
@@ -82,7 +78,6 @@ final class ControlPlane {
     }
     Thing t =
         core.change(
-            List.of(),
             out,
             s -> {
               Thing n = newThing(thingName);
@@ -145,13 +140,13 @@ final class ControlPlane {
   // ------------------------------------------------------------------ CreateJob
 
   /**
-   * {@code PUT /jobs/{jobId}}: a SNAPSHOT job whose document is given inline; one execution is
-   * queued on each target thing at once, and the things whose queue changed are notified. Targets
-   * are thing ARNs or plain thing names; a thing the hub has not seen yet is registered (AWS IoT
-   * would refuse it: the hub has no fleet registry to check against).
+   * {@code PUT /jobs/{jobId}}: a SNAPSHOT or CONTINUOUS job whose document is given inline. One
+   * execution is queued on each target thing (the things named and those of the groups named,
+   * nested groups included); without a rollout each is delivered at once, with one the rollout
+   * delivers them at its rate. A thing the hub has not seen yet is registered (AWS IoT would refuse
+   * it: the hub has no fleet registry to check against); a group must exist.
    */
-  JsonObject createJob(String jobId, JsonObject body, List<Outbound> out)
-      throws ApiException, HubCore.NotStoredException {
+  JsonObject createJob(String jobId, JsonObject body, List<Outbound> out) throws ApiException {
     if (!Limits.isValidJobId(jobId)) {
       throw ApiException.invalid(
           "jobId " + Texts.clip(jobId) + " is not 1-64 characters of [a-zA-Z0-9_-].");
@@ -174,11 +169,8 @@ final class ControlPlane {
       throw ApiException.invalid("description is longer than 2028 characters.");
     }
     String selection = string(body, "targetSelection", "targetSelection");
-    if (selection != null && !selection.equals("SNAPSHOT")) {
-      throw ApiException.invalid(
-          selection.equals("CONTINUOUS")
-              ? "targetSelection CONTINUOUS is not supported by this hub yet; use SNAPSHOT."
-              : "targetSelection must be SNAPSHOT or CONTINUOUS.");
+    if (selection != null && !selection.equals(Job.SNAPSHOT) && !selection.equals(Job.CONTINUOUS)) {
+      throw ApiException.invalid("targetSelection must be SNAPSHOT or CONTINUOUS.");
     }
     Long timeout = null;
     JsonObject timeoutConfig = object(body, "timeoutConfig");
@@ -189,46 +181,68 @@ final class ControlPlane {
             "timeoutConfig.inProgressTimeoutInMinutes must be 1-10080, got " + timeout + ".");
       }
     }
-    List<String> targets = targets(body);
+    Job.Rollout rollout = JobConfigs.rollout(object(body, "jobExecutionsRolloutConfig"));
+    List<Job.AbortCriterion> abort = JobConfigs.abort(object(body, "abortConfig"));
+    List<Job.RetryCriterion> retry = JobConfigs.retry(object(body, "jobExecutionsRetryConfig"));
+    List<String> things = new ArrayList<>();
+    List<String> groups = new ArrayList<>();
+    targets(body, things, groups);
+    for (String g : groups) {
+      if (core.state().group(g) == null) {
+        throw ApiException.notFound("Thing group " + g + " does not exist.");
+      }
+    }
     if (core.state().job(jobId) != null) {
       throw ApiException.exists("Job " + jobId + " already exists.", jobId, arns.job(jobId));
     }
+    if (selection != null && selection.equals(Job.CONTINUOUS) && groups.isEmpty()) {
+      throw ApiException.invalid(
+          "A CONTINUOUS job needs at least one thing group among its targets.");
+    }
     Long inProgressTimeout = timeout;
     long now = core.nowMillis();
-    core.change(
-        targets,
-        out,
-        s -> {
-          Job j = new Job();
-          j.jobId = jobId;
-          j.document = document;
-          j.description = description;
-          j.targets = new ArrayList<>(targets);
-          j.createdAt = now;
-          j.lastUpdatedAt = now;
-          j.inProgressTimeoutInMinutes = inProgressTimeout;
-          s.add(j);
-          for (String thing : targets) {
-            if (s.thing(thing) == null) {
-              s.add(newThing(thing));
-            }
-            Execution e = new Execution();
-            e.jobId = jobId;
-            e.thingName = thing;
-            e.executionNumber = 1;
-            e.queuedAt = now;
-            e.lastUpdatedAt = now;
-            e.queueSeq = s.nextSeq();
-            s.add(e);
-          }
-          return null;
-        });
-    MDC.put("jobId", jobId);
-    try {
-      LOG.info("Job {} created for {}", jobId, targets);
-    } finally {
-      MDC.remove("jobId");
-    }
+    int queued =
+        core.change(
+            out,
+            s -> {
+              Job j = new Job();
+              j.jobId = jobId;
+              j.document = document;
+              j.description = description;
+              j.targetSelection = selection == null ? Job.SNAPSHOT : selection;
+              j.targets = new ArrayList<>(things);
+              j.groupTargets = new ArrayList<>(groups);
+              j.createdAt = now;
+              j.lastUpdatedAt = now;
+              j.inProgressTimeoutInMinutes = inProgressTimeout;
+              j.rollout = rollout;
+              j.abortCriteria = new ArrayList<>(abort);
+              j.retryCriteria = new ArrayList<>(retry);
+              j.rolloutOrigin = now;
+              s.add(j);
+              for (String thing : things) {
+                if (s.thing(thing) == null) {
+                  s.add(newThing(thing));
+                }
+              }
+              int n = 0;
+              for (String thing : Rules.targetThings(s, j)) {
+                Rules.queue(s, j, thing, now, null);
+                n++;
+              }
+              Rules.completeIfDone(s, j, now);
+              return n;
+            });
+    Rules.log(
+        jobId,
+        null,
+        "Job {} created ({}): {} executions for things {} and groups {}{}",
+        jobId,
+        selection == null ? Job.SNAPSHOT : selection,
+        queued,
+        things.size() > 20 ? things.size() + " things" : things,
+        groups,
+        rollout == null ? "" : ", delivered by a rollout");
     JsonObject o = new JsonObject();
     o.addProperty("jobArn", arns.job(jobId));
     o.addProperty("jobId", jobId);
@@ -238,22 +252,26 @@ final class ControlPlane {
     return o;
   }
 
-  private static List<String> targets(JsonObject body) throws ApiException {
+  private static void targets(JsonObject body, List<String> things, List<String> groups)
+      throws ApiException {
     JsonElement t = body.get("targets");
     if (t == null || t.isJsonNull()) {
-      throw ApiException.invalid("targets is required: a list of thing ARNs.");
+      throw ApiException.invalid("targets is required: a list of thing or thing group ARNs.");
     }
     if (!t.isJsonArray() || t.getAsJsonArray().isEmpty()) {
-      throw ApiException.invalid("targets must be a non-empty list of thing ARNs.");
+      throw ApiException.invalid("targets must be a non-empty list of thing or thing group ARNs.");
     }
-    Set<String> things = new LinkedHashSet<>();
+    Set<String> seenThings = new LinkedHashSet<>();
+    Set<String> seenGroups = new LinkedHashSet<>();
     for (JsonElement e : t.getAsJsonArray()) {
       if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
-        throw ApiException.invalid("targets must contain strings (thing ARNs).");
+        throw ApiException.invalid("targets must contain strings (thing or thing group ARNs).");
       }
-      things.add(Arns.targetThing(e.getAsString()));
+      Arns.Target target = Arns.target(e.getAsString());
+      (target.group() ? seenGroups : seenThings).add(target.name());
     }
-    return List.copyOf(things);
+    things.addAll(seenThings);
+    groups.addAll(seenGroups);
   }
 
   /** A job document is one JSON object of at most 32,768 characters. */
@@ -277,6 +295,400 @@ final class ControlPlane {
     }
   }
 
+  // ------------------------------------------------------------------ cancel and delete
+
+  /**
+   * {@code PUT /jobs/{jobId}/cancel[?force=true]}: QUEUED executions become CANCELED (with their
+   * notifications); IN_PROGRESS ones too when forced, otherwise they run to their end. A canceled
+   * job may be canceled again with force, to stop what still runs.
+   */
+  JsonObject cancelJob(String jobId, boolean force, JsonObject body, List<Outbound> out)
+      throws ApiException {
+    Job j = job(jobId);
+    String reasonCode = string(body, "reasonCode", "reasonCode");
+    if (reasonCode != null && !reasonCode.matches("[\\p{Upper}\\p{Digit}_]{1,128}")) {
+      throw ApiException.invalid("reasonCode must be 1-128 characters of [A-Z0-9_].");
+    }
+    String comment = string(body, "comment", "comment");
+    if (comment != null && comment.length() > 2028) {
+      throw ApiException.invalid("comment is longer than 2028 characters.");
+    }
+    if (Job.COMPLETED.equals(j.status)) {
+      throw ApiException.stateTransition("Job " + jobId + " is COMPLETED and cannot be canceled.");
+    }
+    if (Job.CANCELED.equals(j.status) && (!force || j.forceCanceled)) {
+      throw ApiException.stateTransition(
+          "Job " + jobId + " is already CANCELED" + (force ? " with force." : "; use force."));
+    }
+    long now = core.nowMillis();
+    core.change(
+        out,
+        s -> {
+          Rules.cancelJob(s, j, force, reasonCode, comment, now);
+          return null;
+        });
+    Rules.log(jobId, null, "Job {} canceled{}", jobId, force ? " with force" : "");
+    JsonObject o = new JsonObject();
+    o.addProperty("jobArn", arns.job(jobId));
+    o.addProperty("jobId", jobId);
+    if (j.description != null) {
+      o.addProperty("description", j.description);
+    }
+    return o;
+  }
+
+  /**
+   * {@code PUT /things/{thingName}/jobs/{jobId}/cancel[?force=true]}: a QUEUED execution becomes
+   * CANCELED; an IN_PROGRESS one only with force (otherwise InvalidStateTransitionException).
+   */
+  JsonObject cancelJobExecution(
+      String thingName, String jobId, boolean force, JsonObject body, List<Outbound> out)
+      throws ApiException {
+    requireThingName(thingName);
+    job(jobId);
+    Execution e = core.state().execution(thingName, jobId, null);
+    if (e == null) {
+      throw ApiException.notFound("Thing " + thingName + " has no execution of job " + jobId + ".");
+    }
+    Long expected = number(body, "expectedVersion");
+    Map<String, String> details = null;
+    JsonObject d = object(body, "statusDetails");
+    if (d != null) {
+      details = new LinkedHashMap<>();
+      for (Map.Entry<String, JsonElement> x : d.entrySet()) {
+        details.put(x.getKey(), string(d, x.getKey(), "statusDetails." + x.getKey()));
+      }
+      var why = Limits.checkStatusDetails(details);
+      if (why.isPresent()) {
+        throw ApiException.invalid(why.get());
+      }
+    }
+    if (e.status.isTerminal()) {
+      throw ApiException.stateTransition(
+          "Execution "
+              + e.executionNumber
+              + " of job "
+              + jobId
+              + " on "
+              + thingName
+              + " is already "
+              + e.status
+              + ".");
+    }
+    if (e.status == ExecutionStatus.IN_PROGRESS && !force) {
+      throw ApiException.stateTransition(
+          "Execution "
+              + e.executionNumber
+              + " of job "
+              + jobId
+              + " on "
+              + thingName
+              + " is IN_PROGRESS; cancel it with force.");
+    }
+    if (expected != null && expected != e.versionNumber) {
+      throw new ApiException(
+          409,
+          "VersionConflictException",
+          "expectedVersion is "
+              + expected
+              + " but the execution is at version "
+              + e.versionNumber
+              + ".");
+    }
+    Map<String, String> newDetails = details;
+    long now = core.nowMillis();
+    core.change(
+        out,
+        s -> {
+          e.forceCanceled = e.status == ExecutionStatus.IN_PROGRESS;
+          if (newDetails != null) {
+            e.statusDetails = newDetails;
+          }
+          Rules.serviceStatus(s, e, ExecutionStatus.CANCELED, now);
+          return null;
+        });
+    Rules.log(
+        jobId,
+        thingName,
+        "Job {} on {}: execution {} CANCELED{}",
+        jobId,
+        thingName,
+        e.executionNumber,
+        force ? " with force" : "");
+    return new JsonObject();
+  }
+
+  /**
+   * {@code DELETE /jobs/{jobId}[?force=true]}: the job and all its executions are gone at once (the
+   * hub has no background deletion, so DELETION_IN_PROGRESS is never seen). A job that is still
+   * IN_PROGRESS needs force.
+   */
+  JsonObject deleteJob(String jobId, boolean force, List<Outbound> out) throws ApiException {
+    Job j = job(jobId);
+    if (Job.IN_PROGRESS.equals(j.status) && !force) {
+      throw ApiException.stateTransition("Job " + jobId + " is IN_PROGRESS; delete it with force.");
+    }
+    if (!force) {
+      for (Execution e : core.state().executionsOf(jobId)) {
+        if (e.status == ExecutionStatus.IN_PROGRESS) {
+          throw ApiException.stateTransition(
+              "Job "
+                  + jobId
+                  + " still has an IN_PROGRESS execution on "
+                  + e.thingName
+                  + "; delete it with force.");
+        }
+      }
+    }
+    core.change(
+        out,
+        s -> {
+          s.deleteJob(jobId);
+          return null;
+        });
+    Rules.log(jobId, null, "Job {} deleted{}", jobId, force ? " with force" : "");
+    return new JsonObject();
+  }
+
+  /**
+   * {@code DELETE /things/{thingName}/jobs/{jobId}/executionNumber/{n}[?force=true]}: a terminal
+   * execution, or with force one that is QUEUED or IN_PROGRESS.
+   */
+  JsonObject deleteJobExecution(
+      String thingName, String jobId, String executionNumber, boolean force, List<Outbound> out)
+      throws ApiException {
+    requireThingName(thingName);
+    job(jobId);
+    long number = parseLong(executionNumber, "executionNumber", 1, Long.MAX_VALUE);
+    Execution e = core.state().execution(thingName, jobId, number);
+    if (e == null) {
+      throw ApiException.notFound(
+          "Thing " + thingName + " has no execution " + number + " of job " + jobId + ".");
+    }
+    if (!e.status.isTerminal() && !force) {
+      throw ApiException.stateTransition(
+          "Execution "
+              + number
+              + " of job "
+              + jobId
+              + " on "
+              + thingName
+              + " is "
+              + e.status
+              + "; delete it with force.");
+    }
+    long now = core.nowMillis();
+    core.change(
+        out,
+        s -> {
+          s.deleteExecution(e);
+          Rules.completeIfDone(s, s.job(jobId), now);
+          return null;
+        });
+    Rules.log(jobId, thingName, "Job {} on {}: execution {} deleted", jobId, thingName, number);
+    return new JsonObject();
+  }
+
+  // ------------------------------------------------------------------ thing groups
+
+  /**
+   * {@code POST /thing-groups/{thingGroupName}}: idempotent for the same parent and description.
+   */
+  JsonObject createThingGroup(String name, JsonObject body, List<Outbound> out)
+      throws ApiException {
+    requireGroupName(name);
+    refuse(body, "tags", "tags on thing groups");
+    String parent = string(body, "parentGroupName", "parentGroupName");
+    JsonObject props = object(body, "thingGroupProperties");
+    String description =
+        props == null ? null : string(props, "thingGroupDescription", "thingGroupDescription");
+    if (description != null && description.length() > 2028) {
+      throw ApiException.invalid("thingGroupDescription is longer than 2028 characters.");
+    }
+    ThingGroup existing = core.state().group(name);
+    if (existing != null) {
+      if (java.util.Objects.equals(existing.parentGroupName, parent)
+          && java.util.Objects.equals(existing.description, description)) {
+        return groupAnswer(existing);
+      }
+      throw ApiException.exists(
+          "Thing group " + name + " already exists with another parent or description.",
+          existing.groupId,
+          arns.thingGroup(name));
+    }
+    if (parent != null) {
+      requireGroupName(parent);
+      if (core.state().group(parent) == null) {
+        throw ApiException.notFound("Parent thing group " + parent + " does not exist.");
+      }
+      int depth = 1;
+      for (String p = parent; p != null; p = core.state().group(p).parentGroupName) {
+        if (++depth > 7) {
+          throw ApiException.invalid("Thing groups nest at most 7 levels deep.");
+        }
+      }
+    }
+    long now = core.nowMillis();
+    ThingGroup g =
+        core.change(
+            out,
+            s -> {
+              ThingGroup n = new ThingGroup();
+              n.groupName = name;
+              n.groupId = UUID.randomUUID().toString();
+              n.parentGroupName = parent;
+              n.description = description;
+              n.createdAt = now;
+              s.add(n);
+              return n;
+            });
+    LOG.info("Thing group {} created{}", name, parent == null ? "" : " under " + parent);
+    return groupAnswer(g);
+  }
+
+  private JsonObject groupAnswer(ThingGroup g) {
+    JsonObject o = new JsonObject();
+    o.addProperty("thingGroupName", g.groupName);
+    o.addProperty("thingGroupArn", arns.thingGroup(g.groupName));
+    o.addProperty("thingGroupId", g.groupId);
+    return o;
+  }
+
+  /** {@code GET /thing-groups/{thingGroupName}}. */
+  JsonObject describeThingGroup(String name) throws ApiException {
+    ThingGroup g = group(name);
+    JsonObject o = groupAnswer(g);
+    o.addProperty("version", 1);
+    JsonObject props = new JsonObject();
+    if (g.description != null) {
+      props.addProperty("thingGroupDescription", g.description);
+    }
+    o.add("thingGroupProperties", props);
+    JsonObject meta = new JsonObject();
+    if (g.parentGroupName != null) {
+      meta.addProperty("parentGroupName", g.parentGroupName);
+    }
+    JsonArray roots = new JsonArray();
+    java.util.ArrayDeque<String> chain = new java.util.ArrayDeque<>();
+    for (String p = g.parentGroupName; p != null; p = core.state().group(p).parentGroupName) {
+      chain.push(p);
+    }
+    for (String p : chain) {
+      JsonObject r = new JsonObject();
+      r.addProperty("groupName", p);
+      r.addProperty("groupArn", arns.thingGroup(p));
+      roots.add(r);
+    }
+    meta.add("rootToParentThingGroups", roots);
+    meta.add("creationDate", time(g.createdAt));
+    o.add("thingGroupMetadata", meta);
+    return o;
+  }
+
+  /** {@code GET /thing-groups/{thingGroupName}/things[?recursive=true]}: thing names, sorted. */
+  JsonObject listThingsInThingGroup(String name, boolean recursive) throws ApiException {
+    group(name);
+    List<String> things =
+        new ArrayList<>(recursive ? core.state().thingsIn(name) : core.state().directMembers(name));
+    java.util.Collections.sort(things);
+    JsonArray a = new JsonArray();
+    things.forEach(a::add);
+    JsonObject o = new JsonObject();
+    o.add("things", a);
+    return o;
+  }
+
+  /**
+   * {@code PUT /thing-groups/addThingToThingGroup}: the thing joins the group (and, through it, its
+   * ancestors); each CONTINUOUS job that now targets it queues an execution on it.
+   */
+  JsonObject addThingToThingGroup(JsonObject body, List<Outbound> out) throws ApiException {
+    String[] gt = groupAndThing(body);
+    String group = gt[0];
+    String thing = gt[1];
+    if (core.state().directMembers(group).contains(thing)) {
+      return new JsonObject();
+    }
+    long now = core.nowMillis();
+    core.change(
+        out,
+        s -> {
+          Set<String> before = s.groupsWithAncestors(thing);
+          s.addMember(group, thing);
+          Rules.joined(s, thing, before, now);
+          return null;
+        });
+    LOG.info("Thing {} added to thing group {}", thing, group);
+    return new JsonObject();
+  }
+
+  /**
+   * {@code PUT /thing-groups/removeThingFromThingGroup}: QUEUED executions of CONTINUOUS jobs that
+   * no longer target the thing become REMOVED.
+   */
+  JsonObject removeThingFromThingGroup(JsonObject body, List<Outbound> out) throws ApiException {
+    String[] gt = groupAndThing(body);
+    String group = gt[0];
+    String thing = gt[1];
+    if (!core.state().directMembers(group).contains(thing)) {
+      return new JsonObject();
+    }
+    long now = core.nowMillis();
+    core.change(
+        out,
+        s -> {
+          s.removeMember(group, thing);
+          Rules.left(s, thing, now);
+          return null;
+        });
+    LOG.info("Thing {} removed from thing group {}", thing, group);
+    return new JsonObject();
+  }
+
+  private String[] groupAndThing(JsonObject body) throws ApiException {
+    String group = string(body, "thingGroupName", "thingGroupName");
+    String groupArn = string(body, "thingGroupArn", "thingGroupArn");
+    if (group == null && groupArn != null) {
+      Arns.Target t = Arns.target(groupArn);
+      if (!t.group()) {
+        throw ApiException.invalid("thingGroupArn names a thing, not a thing group.");
+      }
+      group = t.name();
+    }
+    String thing = string(body, "thingName", "thingName");
+    String thingArn = string(body, "thingArn", "thingArn");
+    if (thing == null && thingArn != null) {
+      thing = Arns.thingOf(thingArn, "thingArn");
+    }
+    if (group == null || thing == null) {
+      throw ApiException.invalid(
+          "Give the group (thingGroupName or thingGroupArn) and the thing (thingName or"
+              + " thingArn).");
+    }
+    group(group);
+    requireThingName(thing);
+    if (core.state().thing(thing) == null) {
+      throw ApiException.notFound("Thing " + thing + " does not exist.");
+    }
+    return new String[] {group, thing};
+  }
+
+  private ThingGroup group(String name) throws ApiException {
+    requireGroupName(name);
+    ThingGroup g = core.state().group(name);
+    if (g == null) {
+      throw ApiException.notFound("Thing group " + name + " does not exist.");
+    }
+    return g;
+  }
+
+  private static void requireGroupName(String name) throws ApiException {
+    if (!Limits.isValidThingName(name)) {
+      throw ApiException.invalid(
+          "thingGroupName " + Texts.clip(name) + " is not 1-128 characters of [a-zA-Z0-9:_-].");
+    }
+  }
+
   // ------------------------------------------------------------------ reads
 
   /** {@code GET /jobs/{jobId}}. */
@@ -287,9 +699,16 @@ final class ControlPlane {
     job.addProperty("jobId", j.jobId);
     job.addProperty("targetSelection", j.targetSelection);
     job.addProperty("status", j.status);
-    job.addProperty("forceCanceled", false);
+    job.addProperty("forceCanceled", j.forceCanceled);
+    if (j.reasonCode != null) {
+      job.addProperty("reasonCode", j.reasonCode);
+    }
+    if (j.comment != null) {
+      job.addProperty("comment", j.comment);
+    }
     JsonArray targets = new JsonArray();
     j.targets.forEach(t -> targets.add(arns.thing(t)));
+    j.groupTargets.forEach(g -> targets.add(arns.thingGroup(g)));
     job.add("targets", targets);
     if (j.description != null) {
       job.addProperty("description", j.description);
@@ -305,6 +724,7 @@ final class ControlPlane {
       timeout.addProperty("inProgressTimeoutInMinutes", j.inProgressTimeoutInMinutes);
       job.add("timeoutConfig", timeout);
     }
+    JobConfigs.describe(j, job);
     job.addProperty("isConcurrent", false);
     JsonObject o = new JsonObject();
     o.add("job", job);
@@ -312,16 +732,11 @@ final class ControlPlane {
   }
 
   private JsonObject processDetails(Job j) {
+    // Counted per thing, by its latest execution, as AWS IoT counts things.
+    HubState.Counts c = core.state().counts(j.jobId);
     Map<ExecutionStatus, Integer> counts = new LinkedHashMap<>();
     for (ExecutionStatus s : ExecutionStatus.values()) {
-      counts.put(s, 0);
-    }
-    for (Execution e : core.state().executionsOf(j.jobId)) {
-      // Counted per thing, by its latest execution, as AWS IoT counts things.
-      Execution latest = core.state().execution(e.thingName, e.jobId, null);
-      if (latest == e) {
-        counts.merge(e.status, 1, Integer::sum);
-      }
+      counts.put(s, c.things(s));
     }
     JsonObject d = new JsonObject();
     d.add("processingTargets", new JsonArray());
@@ -369,7 +784,7 @@ final class ControlPlane {
     JsonObject x = new JsonObject();
     x.addProperty("jobId", e.jobId);
     x.addProperty("status", e.status.name());
-    x.addProperty("forceCanceled", false);
+    x.addProperty("forceCanceled", e.forceCanceled);
     JsonObject details = new JsonObject();
     JsonObject map = new JsonObject();
     e.statusDetails.forEach(map::addProperty);

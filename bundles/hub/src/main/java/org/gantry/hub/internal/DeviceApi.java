@@ -85,14 +85,24 @@ final class DeviceApi {
     } catch (ProtocolException e) {
       LOG.info("Rejected a request on {}: {} {}", topic, e.code().wireName(), e.getMessage());
       out.add(0, reject(topic, e.code(), e.getMessage(), tokenOf(payload), null, now));
-    } catch (HubCore.NotStoredException e) {
-      out.clear();
-      out.add(reject(topic, ErrorCode.INTERNAL_ERROR, e.getMessage(), tokenOf(payload), null, now));
     } finally {
       MDC.remove("thingName");
       MDC.remove("jobId");
     }
     return out;
+  }
+
+  /**
+   * The answer to a request whose batch could not be stored: InternalError (none for what is not a
+   * request).
+   */
+  List<Outbound> notStored(String topic, byte[] payload, String message) {
+    Route route = route(topic);
+    if (route == null || route.request() == null) {
+      return List.of();
+    }
+    return List.of(
+        reject(topic, ErrorCode.INTERNAL_ERROR, message, tokenOf(payload), null, core.nowMillis()));
   }
 
   // ------------------------------------------------------------------ topics
@@ -177,7 +187,7 @@ final class DeviceApi {
   }
 
   private void startNext(String topic, JobsTopic t, byte[] body, long now, List<Outbound> out)
-      throws ProtocolException, HubCore.NotStoredException {
+      throws ProtocolException {
     StartNextRequest r = core.codec().decode(body, StartNextRequest.class);
     checkDetails(r.statusDetails());
     Execution head = core.state().head(t.thingName());
@@ -189,19 +199,15 @@ final class DeviceApi {
     if (head.status == ExecutionStatus.QUEUED) {
       List<Outbound> notes = new ArrayList<>();
       core.change(
-          List.of(t.thingName()),
           notes,
           s -> {
-            head.status = ExecutionStatus.IN_PROGRESS;
-            head.startedAt = now;
+            Rules.start(s, head, r.stepTimeoutInMinutes(), now);
             head.lastUpdatedAt = now;
             head.versionNumber++;
             if (r.statusDetails() != null) {
               head.statusDetails = new LinkedHashMap<>(r.statusDetails());
             }
-            if (r.stepTimeoutInMinutes() != null) {
-              head.stepTimeoutInMinutes = r.stepTimeoutInMinutes();
-            }
+            s.touch(head);
             return null;
           });
       LOG.info(
@@ -242,7 +248,7 @@ final class DeviceApi {
       }
     } else {
       e = core.state().execution(t.thingName(), t.jobId(), r.executionNumber());
-      if (e == null) {
+      if (e == null || !e.released()) {
         out.add(notFound(topic, t, r.executionNumber(), r.clientToken(), now));
         return;
       }
@@ -275,7 +281,7 @@ final class DeviceApi {
   }
 
   private void update(String topic, JobsTopic t, byte[] body, long now, List<Outbound> out)
-      throws ProtocolException, HubCore.NotStoredException {
+      throws ProtocolException {
     UpdateRequest r = core.codec().decode(body, UpdateRequest.class);
     checkDetails(r.statusDetails());
     if (!r.status().isDeviceSettable()) {
@@ -286,7 +292,8 @@ final class DeviceApi {
               + " cannot be set by a device; use IN_PROGRESS, SUCCEEDED, FAILED or REJECTED.");
     }
     Execution e = core.state().execution(t.thingName(), t.jobId(), r.executionNumber());
-    if (e == null) {
+    if (e == null || !e.released()) {
+      // An execution the rollout has not delivered yet does not exist for the device.
       out.add(notFound(topic, t, r.executionNumber(), r.clientToken(), now));
       return;
     }
@@ -339,24 +346,26 @@ final class DeviceApi {
     ExecutionStatus from = e.status;
     List<Outbound> notes = new ArrayList<>();
     core.change(
-        List.of(t.thingName()),
         notes,
         s -> {
-          e.status = r.status();
           if (r.statusDetails() != null) {
             e.statusDetails = new LinkedHashMap<>(r.statusDetails());
           }
-          if (r.stepTimeoutInMinutes() != null) {
-            e.stepTimeoutInMinutes = r.stepTimeoutInMinutes();
-          }
-          if (e.status == ExecutionStatus.IN_PROGRESS && e.startedAt == null) {
-            e.startedAt = now;
-          }
           e.lastUpdatedAt = now;
           e.versionNumber++;
-          if (e.status.isTerminal()) {
-            completeIfDone(s, e.jobId, now);
+          if (r.status() == ExecutionStatus.IN_PROGRESS) {
+            if (e.status == ExecutionStatus.QUEUED) {
+              Rules.start(s, e, r.stepTimeoutInMinutes(), now);
+            } else {
+              Rules.arm(s, e, r.stepTimeoutInMinutes(), now);
+            }
+          } else {
+            if (r.stepTimeoutInMinutes() != null) {
+              e.stepTimeoutInMinutes = r.stepTimeoutInMinutes();
+            }
+            Rules.finish(s, e, r.status(), now);
           }
+          s.touch(e);
           return null;
         });
     if (from != e.status) {
@@ -384,23 +393,6 @@ final class DeviceApi {
                 HubCore.seconds(now),
                 r.clientToken())));
     out.addAll(notes);
-  }
-
-  /** A SNAPSHOT job is COMPLETED once every one of its executions is over. */
-  static void completeIfDone(HubState s, String jobId, long now) {
-    Job job = s.job(jobId);
-    if (job == null || !Job.IN_PROGRESS.equals(job.status)) {
-      return;
-    }
-    for (Execution x : s.executionsOf(jobId)) {
-      if (!x.status.isTerminal()) {
-        return;
-      }
-    }
-    job.status = Job.COMPLETED;
-    job.completedAt = now;
-    job.lastUpdatedAt = now;
-    LOG.info("Job {} completed: every execution is over", jobId);
   }
 
   /** The codec already checks statusDetails; this keeps the hub safe should that ever change. */

@@ -19,13 +19,51 @@ final class Execution {
   long lastUpdatedAt;
   long versionNumber = 1;
 
-  /** The step timer the device last asked for; stored, enforced from issue 7 on. */
+  /** The step timer the device last asked for, in minutes. */
   Long stepTimeoutInMinutes;
 
-  /** Position in the hub-wide queue order: executions of a thing run in this order. */
+  /**
+   * When the rollout delivered the execution to the thing; null while it waits for the rollout (it
+   * is then invisible to the device and counts as QUEUED in the management API).
+   */
+  Long releasedAt;
+
+  /** When an IN_PROGRESS execution times out (the step timer, capped by the in-progress limit). */
+  Long timeoutAt;
+
+  /** The failure (FAILED or TIMED_OUT) of the previous execution that this retry answers. */
+  ExecutionStatus retryOf;
+
+  boolean forceCanceled;
+
+  /** Position in the hub-wide queue order (given on release): a thing's executions run in it. */
   long queueSeq;
 
   String key() {
     return jobId + "#" + executionNumber;
+  }
+
+  /** Identifies the execution hub-wide. */
+  String id() {
+    return thingName + "/" + jobId + "#" + executionNumber;
+  }
+
+  boolean released() {
+    return releasedAt != null;
+  }
+
+  void copyFrom(Execution o) {
+    status = o.status;
+    statusDetails = o.statusDetails;
+    queuedAt = o.queuedAt;
+    startedAt = o.startedAt;
+    lastUpdatedAt = o.lastUpdatedAt;
+    versionNumber = o.versionNumber;
+    stepTimeoutInMinutes = o.stepTimeoutInMinutes;
+    releasedAt = o.releasedAt;
+    timeoutAt = o.timeoutAt;
+    retryOf = o.retryOf;
+    forceCanceled = o.forceCanceled;
+    queueSeq = o.queueSeq;
   }
 }

@@ -2,17 +2,16 @@ package org.gantry.hub.internal;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Clock;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.function.LongSupplier;
 import org.eclipse.paho.client.mqttv3.MqttException;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,9 +20,13 @@ import org.slf4j.LoggerFactory;
  * The hub as a DS component (PID {@code org.gantry.hub}): the store, the device API reached through
  * the broker at {@code mqtt.url}, and the management API on {@code api.host:api.port}.
  *
- * <p>One hub thread owns the state: MQTT requests (queued from Paho's callback, never handled on
- * it) and management calls (submitted by the HTTP threads, which wait for the answer) run there one
- * at a time, each stored to disk before it is answered.
+ * <p>One hub thread ({@link HubLoop}) owns the state: MQTT requests (queued from Paho's callback,
+ * never handled on it) and management calls (submitted by the HTTP threads, which wait for the
+ * answer) run there in batches, each batch stored with one fsync before anything of it is answered.
+ *
+ * <p>All hub times come from a {@link Clock}: the system UTC clock, or a {@code java.time.Clock}
+ * service registered with {@code gantry.clock=hub} (tests drive rollouts and timeouts with it; the
+ * component is restarted onto it when it appears, and back when it goes).
  */
 @Component(
     configurationPid = "org.gantry.hub",
@@ -31,13 +34,17 @@ import org.slf4j.LoggerFactory;
     service = {})
 @Designate(ocd = HubConfig.class)
 public final class HubComponent {
+  /** The value of {@code gantry.clock} that names the hub's clock service. */
+  public static final String CLOCK_TARGET = "(gantry.clock=hub)";
+
   private static final Logger LOG = LoggerFactory.getLogger(HubComponent.class);
   private static final int INBOX = 10_000;
+  private static final long TICK_MILLIS = 200;
 
   private final HubSettings settings;
   private final HubCore core;
   private final DeviceApi device;
-  private final ThreadPoolExecutor hubThread;
+  private final HubLoop loop;
   private final MqttLink mqtt;
   private final ApiServer api;
 
@@ -45,50 +52,52 @@ public final class HubComponent {
    * Checks the configuration, reads the store, starts the management API and starts connecting to
    * the broker.
    *
+   * @param clock the clock service named {@code gantry.clock=hub}; null for the system UTC clock
    * @throws IllegalArgumentException for an invalid property (the message names it)
    * @throws UncheckedIOException when the store cannot be read or the API port cannot be bound
    */
   @Activate
-  public HubComponent(HubConfig config) {
-    this(HubSettings.of(config), System::currentTimeMillis);
+  public HubComponent(
+      HubConfig config,
+      @Reference(
+              cardinality = ReferenceCardinality.OPTIONAL,
+              policyOption = ReferencePolicyOption.GREEDY,
+              target = CLOCK_TARGET)
+          Clock clock) {
+    this(HubSettings.of(config), clock == null ? Clock.systemUTC() : clock);
   }
 
-  HubComponent(HubSettings settings, LongSupplier clock) {
+  HubComponent(HubSettings settings, Clock clock) {
     this.settings = settings;
-    this.hubThread =
-        new ThreadPoolExecutor(
-            1,
-            1,
-            0,
-            TimeUnit.MILLISECONDS,
-            new LinkedBlockingQueue<>(INBOX),
-            r -> {
-              Thread t = new Thread(r, "gantry-hub");
-              t.setDaemon(true);
-              return t;
-            });
     MqttLink link = null;
     ApiServer server = null;
+    HubLoop hubLoop = null;
+    HubStore store = null;
     try {
-      HubStore store = new HubStore(settings.dataDir());
-      this.core = new HubCore(store, store.load(), clock);
+      store = new HubStore(settings.dataDir());
+      this.core = new HubCore(store, store.load(), clock::millis);
       this.device = new DeviceApi(core);
       ControlPlane control = new ControlPlane(core, settings.arns());
       link = new MqttLink(settings.mqttUrl(), settings.clientId(), this::inbound, this::catchUp);
-      MqttLink publisher = link;
-      server =
-          new ApiServer(
-              settings.apiHost(), settings.apiPort(), control, hubThread, publisher::publish);
+      hubLoop = new HubLoop(core, link::publish, INBOX, TICK_MILLIS);
+      server = new ApiServer(settings.apiHost(), settings.apiPort(), control, hubLoop);
+      this.loop = hubLoop;
+      hubLoop.start();
       server.start();
       link.start();
     } catch (IOException | MqttException | RuntimeException e) {
       if (server != null) {
         server.stop();
       }
+      if (hubLoop != null) {
+        hubLoop.stop(5_000);
+      }
       if (link != null) {
         link.close();
       }
-      hubThread.shutdownNow();
+      if (store != null) {
+        store.close();
+      }
       if (e instanceof RuntimeException r) {
         throw r;
       }
@@ -98,11 +107,12 @@ public final class HubComponent {
     this.mqtt = link;
     this.api = server;
     LOG.info(
-        "Hub started: broker {}, management API http://{}:{}, store {}",
+        "Hub started: broker {}, management API http://{}:{}, store {}, clock {}",
         settings.mqttUrl(),
         settings.apiHost(),
         api.port(),
-        settings.dataDir());
+        settings.dataDir(),
+        clock);
   }
 
   /** On Paho's thread: queue the message for the hub thread, never wait. */
@@ -114,9 +124,12 @@ public final class HubComponent {
         || topic.endsWith("/notify-next")) {
       return;
     }
-    try {
-      hubThread.execute(() -> mqtt.publish(device.handle(topic, payload)));
-    } catch (RejectedExecutionException e) {
+    if (!loop.offer(
+        out -> {
+          out.addAll(device.handle(topic, payload));
+          return null;
+        },
+        e -> device.notStored(topic, payload, e.getMessage()))) {
       LOG.warn("The hub is {} requests behind; dropped one on {}", INBOX, topic);
     }
   }
@@ -127,18 +140,20 @@ public final class HubComponent {
    * only find its next job when it polls.
    */
   private void catchUp() {
-    try {
-      hubThread.execute(
-          () -> {
-            HubState s = core.state();
-            List<Outbound> out =
-                s.thingsWithExecutions().stream()
-                    .filter(t -> s.head(t) != null)
-                    .map(core::notifyNextNow)
-                    .toList();
-            mqtt.publish(out);
-          });
-    } catch (RejectedExecutionException e) {
+    boolean queued =
+        loop.offer(
+            out -> {
+              HubState s = core.state();
+              List<String> things = s.thingsWithExecutions();
+              for (String t : things) {
+                if (s.head(t) != null) {
+                  out.add(core.notifyNextNow(t));
+                }
+              }
+              return null;
+            },
+            null);
+    if (!queued) {
       LOG.warn("The hub is busy; queue heads are not announced after this connection");
     }
   }
@@ -154,16 +169,9 @@ public final class HubComponent {
   @Deactivate
   void stop() {
     api.stop();
-    hubThread.shutdown();
-    try {
-      if (!hubThread.awaitTermination(5, TimeUnit.SECONDS)) {
-        hubThread.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      hubThread.shutdownNow();
-    }
+    loop.stop(5_000);
     mqtt.close();
+    core.store().close();
     LOG.info("Hub stopped (store {})", settings.dataDir());
   }
 }

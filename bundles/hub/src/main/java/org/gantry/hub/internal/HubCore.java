@@ -2,11 +2,9 @@ package org.gantry.hub.internal;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.LongSupplier;
@@ -22,9 +20,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The hub's state with its durability and its notifications: every change goes through {@link
- * #change}, which stores it before anything is answered and then works out the {@code notify-next}
- * and {@code notify} messages the change calls for. Not thread-safe: the hub runs it on one thread.
+ * The hub's state with its durability, its timers and its notifications. Every change goes through
+ * {@link #change}, which works out the {@code notify-next} and {@code notify} messages for every
+ * thing whose queue changed; {@link #commit} writes the changes of a batch to the store (one
+ * record, one fsync) before anything of the batch is published; {@link #tick} applies what the
+ * clock calls for (timeouts, abort criteria, rollout releases). Not thread-safe: the hub runs it on
+ * one thread.
  */
 final class HubCore {
   /** PROTOCOL.md: notify lists at most 15 pending executions. */
@@ -56,6 +57,7 @@ final class HubCore {
     this.store = Objects.requireNonNull(store);
     this.state = Objects.requireNonNull(state);
     this.clock = Objects.requireNonNull(clock);
+    Rules.resumeRollouts(state, clock.getAsLong());
   }
 
   HubState state() {
@@ -70,36 +72,140 @@ final class HubCore {
     return codec;
   }
 
+  HubStore store() {
+    return store;
+  }
+
   /**
-   * Applies a mutation, stores the result, and adds to {@code out} the notifications of every thing
-   * in {@code things} whose queue head or pending list changed. A mutation that throws has changed
-   * nothing (it must check before it changes); a change that cannot be stored is undone by reading
-   * the store back.
+   * Applies a mutation and adds to {@code out} the notifications of every thing whose queue head or
+   * pending list it changed. A mutation that throws must have changed nothing (it checks before it
+   * changes). The change reaches the disk with the next {@link #commit}; the caller publishes
+   * {@code out} only after that.
    */
-  <T, E extends Exception> T change(
-      Collection<String> things, List<Outbound> out, Mutation<T, E> mutation)
-      throws E, NotStoredException {
-    Map<String, View> before = new LinkedHashMap<>();
-    for (String t : new LinkedHashSet<>(things)) {
-      before.put(t, view(t));
-    }
-    T result = mutation.apply(state);
+  <T, E extends Exception> T change(List<Outbound> out, Mutation<T, E> mutation) throws E {
+    T result;
     try {
-      store.save(state);
-    } catch (IOException e) {
-      LOG.error("Could not store a change in {}: {}", store.file(), e.toString());
-      try {
-        state = store.load();
-      } catch (IOException again) {
-        LOG.error(
-            "Could not read the store back either ({}); the hub's memory is ahead of its disk",
-            again.toString());
-      }
-      throw new NotStoredException(e);
+      result = mutation.apply(state);
+    } catch (RuntimeException e) {
+      state.drainWatched();
+      throw e;
     }
     long now = nowMillis();
-    before.forEach((thing, was) -> notifications(thing, was, now, out));
+    state.drainWatched().forEach((thing, was) -> notifications(thing, was, now, out));
     return result;
+  }
+
+  /**
+   * Writes every change since the last commit as one record and forces it to disk. When the write
+   * fails, the state is read back from the store (the batch is undone) and nothing of the batch may
+   * be published.
+   */
+  void commit() throws NotStoredException {
+    if (!state.hasOps()) {
+      return;
+    }
+    try {
+      store.append(state.drainOps());
+    } catch (IOException e) {
+      LOG.error("Could not store a batch of changes in {}: {}", store.logFile(), e.toString());
+      reload();
+      throw new NotStoredException(e);
+    }
+    if (store.shouldCompact()) {
+      try {
+        store.compact(state);
+      } catch (IOException e) {
+        LOG.error("Could not compact the hub store (the log keeps growing): {}", e.toString());
+      }
+    }
+  }
+
+  private void reload() {
+    try {
+      state = store.load();
+      Rules.resumeRollouts(state, nowMillis());
+    } catch (IOException again) {
+      LOG.error(
+          "Could not read the store back either ({}); the hub's memory is ahead of its disk",
+          again.toString());
+    }
+  }
+
+  /**
+   * Applies what the clock calls for: timed-out executions become TIMED_OUT (and may be retried),
+   * jobs that meet an abort criterion are canceled, and rollouts deliver the executions now due.
+   */
+  void tick(List<Outbound> out) {
+    long now = nowMillis();
+    for (HubState.Timer t = state.nextTimer(); t != null && t.at() <= now; t = state.nextTimer()) {
+      state.pollTimer();
+      Execution e = t.execution();
+      if (state.byId(e.id()) != e
+          || e.status != ExecutionStatus.IN_PROGRESS
+          || e.timeoutAt == null
+          || e.timeoutAt != t.at()) {
+        continue;
+      }
+      change(
+          out,
+          s -> {
+            Rules.serviceStatus(s, e, ExecutionStatus.TIMED_OUT, now);
+            return null;
+          });
+      Rules.log(
+          e.jobId,
+          e.thingName,
+          "Job {} on {}: execution {} TIMED_OUT (step timer {} min, in-progress limit {} min)",
+          e.jobId,
+          e.thingName,
+          e.executionNumber,
+          e.stepTimeoutInMinutes,
+          state.job(e.jobId).inProgressTimeoutInMinutes);
+    }
+    for (String jobId : state.drainAbortChecks()) {
+      Job job = state.job(jobId);
+      if (job == null || !Job.IN_PROGRESS.equals(job.status) || job.abortCriteria.isEmpty()) {
+        continue;
+      }
+      Job.AbortCriterion a = Rules.abortCriterionMet(state, job);
+      if (a != null) {
+        HubState.Counts c = state.counts(jobId);
+        String comment =
+            String.format(
+                Locale.ROOT,
+                "Aborted: %s executions reached %.2f%% of the %d notified (threshold %.2f%%, at"
+                    + " least %d things notified).",
+                a.failureType(),
+                100.0 * failures(c, a.failureType()) / c.releasedExecutions,
+                c.releasedExecutions,
+                a.thresholdPercentage(),
+                a.minNumberOfExecutedThings());
+        change(
+            out,
+            s -> {
+              Rules.cancelJob(s, job, false, "ABORT_CRITERIA_MET", comment, now);
+              return null;
+            });
+        Rules.log(jobId, null, "Job {} canceled by its abort criteria: {}", jobId, comment);
+      }
+    }
+    for (String jobId : state.rollingOut()) {
+      Job job = state.job(jobId);
+      if (job != null) {
+        List<Execution> released = change(out, s -> Rules.due(s, job, now));
+        if (!released.isEmpty()) {
+          LOG.debug("Rollout of job {}: {} executions delivered", jobId, released.size());
+        }
+      }
+    }
+  }
+
+  private static int failures(HubState.Counts c, String type) {
+    return type.equals("ALL")
+        ? c.executions(ExecutionStatus.FAILED)
+            + c.executions(ExecutionStatus.REJECTED)
+            + c.executions(ExecutionStatus.TIMED_OUT)
+        : c.executions(ExecutionStatus.valueOf(type));
   }
 
   /** The notify-next message for a thing's current head, sent to catch up after a reconnect. */
@@ -109,16 +215,16 @@ final class HubCore {
         codec.encode(new NotifyNext(seconds(nowMillis()), nextWire(state.head(thingName)))));
   }
 
-  private void notifications(String thing, View was, long now, List<Outbound> out) {
-    View is = view(thing);
+  private void notifications(String thing, HubState.View was, long now, List<Outbound> out) {
+    HubState.View is = state.view(thing);
     JobsTopics topics = new JobsTopics(thing);
-    if (!Objects.equals(was.headKey, is.headKey)) {
+    if (!Objects.equals(was.headKey(), is.headKey())) {
       out.add(
           new Outbound(
               topics.notifyNext(),
               codec.encode(new NotifyNext(seconds(now), nextWire(state.head(thing))))));
     }
-    if (!was.pendingKeys.equals(is.pendingKeys)) {
+    if (!was.pendingKeys().equals(is.pendingKeys())) {
       out.add(new Outbound(topics.notifyTopic(), codec.encode(notify(thing, now))));
     }
   }
@@ -138,15 +244,6 @@ final class HubCore {
   private JobExecution nextWire(Execution head) {
     return head == null ? null : wire(head, false, true);
   }
-
-  private View view(String thing) {
-    List<Execution> pending = state.pending(thing);
-    HashSet<String> keys = new HashSet<>();
-    pending.forEach(e -> keys.add(e.key()));
-    return new View(pending.isEmpty() ? null : pending.get(0).key(), keys);
-  }
-
-  private record View(String headKey, java.util.Set<String> pendingKeys) {}
 
   // ------------------------------------------------------------------ wire forms
 

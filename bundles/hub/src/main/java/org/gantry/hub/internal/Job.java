@@ -3,12 +3,20 @@ package org.gantry.hub.internal;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A job. Mutable; confined to the hub thread. Field names are the store's format. */
+/**
+ * A job: its definition (fixed at creation) and its progress. Mutable; confined to the hub thread.
+ * Field names are the store's format.
+ */
 final class Job {
   /** Job status values, as AWS IoT names them. */
   static final String IN_PROGRESS = "IN_PROGRESS";
 
   static final String COMPLETED = "COMPLETED";
+  static final String CANCELED = "CANCELED";
+  static final String SNAPSHOT = "SNAPSHOT";
+  static final String CONTINUOUS = "CONTINUOUS";
+
+  // ------------------------------------------------------------------ definition
 
   String jobId;
 
@@ -16,16 +24,111 @@ final class Job {
   String document;
 
   String description;
-  String targetSelection = "SNAPSHOT";
+  String targetSelection = SNAPSHOT;
 
-  /** Thing names, in the order the job named them. */
+  /** Thing names targeted directly, in the order the job named them. */
   List<String> targets = new ArrayList<>();
 
-  String status = IN_PROGRESS;
+  /** Thing group names targeted (with their nested groups), in the order the job named them. */
+  List<String> groupTargets = new ArrayList<>();
+
+  /** {@code timeoutConfig.inProgressTimeoutInMinutes}; null for none. */
+  Long inProgressTimeoutInMinutes;
+
+  /** {@code jobExecutionsRolloutConfig}; null for none (every execution is delivered at once). */
+  Rollout rollout;
+
+  /** {@code abortConfig.criteriaList}; empty for none. */
+  List<AbortCriterion> abortCriteria = new ArrayList<>();
+
+  /** {@code jobExecutionsRetryConfig.criteriaList}; empty for none. */
+  List<RetryCriterion> retryCriteria = new ArrayList<>();
+
   long createdAt;
+
+  // ------------------------------------------------------------------ progress
+
+  String status = IN_PROGRESS;
   long lastUpdatedAt;
   Long completedAt;
+  boolean forceCanceled;
+  String reasonCode;
+  String comment;
 
-  /** Stored and shown; enforced from issue 7 on. */
-  Long inProgressTimeoutInMinutes;
+  /** Start of minute window 0 of the rollout (epoch ms). */
+  long rolloutOrigin;
+
+  /** The minute window the rollout last released in, counted from {@link #rolloutOrigin}. */
+  long rolloutWindow;
+
+  /** Executions released in {@link #rolloutWindow}. */
+  int releasedInWindow;
+
+  /**
+   * The rollout configuration. {@code maximumPerMinute} caps the rate; with {@code
+   * baseRatePerMinute} the rate starts there and is multiplied by {@code incrementFactor} each time
+   * another {@code numberOfNotifiedThings} things were notified (or {@code numberOfSucceededThings}
+   * succeeded).
+   */
+  record Rollout(
+      int maximumPerMinute,
+      Integer baseRatePerMinute,
+      Double incrementFactor,
+      Integer numberOfNotifiedThings,
+      Integer numberOfSucceededThings) {
+
+    boolean exponential() {
+      return baseRatePerMinute != null;
+    }
+  }
+
+  /** One {@code abortConfig.criteriaList} entry; the action is always CANCEL. */
+  record AbortCriterion(
+      String failureType,
+      String action,
+      double thresholdPercentage,
+      int minNumberOfExecutedThings) {}
+
+  /** One {@code jobExecutionsRetryConfig.criteriaList} entry. */
+  record RetryCriterion(String failureType, int numberOfRetries) {}
+
+  /** The job's progress as one small log record (the definition is logged once, at creation). */
+  record Progress(
+      String jobId,
+      String status,
+      long lastUpdatedAt,
+      Long completedAt,
+      boolean forceCanceled,
+      String reasonCode,
+      String comment,
+      long rolloutOrigin,
+      long rolloutWindow,
+      int releasedInWindow) {
+
+    static Progress of(Job j) {
+      return new Progress(
+          j.jobId,
+          j.status,
+          j.lastUpdatedAt,
+          j.completedAt,
+          j.forceCanceled,
+          j.reasonCode,
+          j.comment,
+          j.rolloutOrigin,
+          j.rolloutWindow,
+          j.releasedInWindow);
+    }
+
+    void applyTo(Job j) {
+      j.status = status;
+      j.lastUpdatedAt = lastUpdatedAt;
+      j.completedAt = completedAt;
+      j.forceCanceled = forceCanceled;
+      j.reasonCode = reasonCode;
+      j.comment = comment;
+      j.rolloutOrigin = rolloutOrigin;
+      j.rolloutWindow = rolloutWindow;
+      j.releasedInWindow = releasedInWindow;
+    }
+  }
 }

@@ -56,7 +56,7 @@ class AwsSdkTest {
                 TestBroker.freePort(),
                 dir,
                 new Arns("us-east-1", "123456789012")),
-            System::currentTimeMillis);
+            java.time.Clock.systemUTC());
     iot = Iot.client(hub.apiPort());
   }
 
@@ -186,13 +186,14 @@ class AwsSdkTest {
                         .targets("gw-1")
                         .document("{\"x\":\"" + "y".repeat(32_768) + "\"}")));
     assertThrows(
-        InvalidRequestException.class,
+        ResourceNotFoundException.class,
         () ->
             iot.createJob(
                 b ->
                     b.jobId("j5")
                         .targets("arn:aws:iot:us-east-1:123456789012:thinggroup/all")
-                        .document(DOC)));
+                        .document(DOC)),
+        "a thing group that does not exist");
     assertThrows(
         InvalidRequestException.class,
         () -> iot.createJob(b -> b.jobId("j6").targets("bad thing").document(DOC)));
@@ -214,8 +215,10 @@ class AwsSdkTest {
                         b.jobId("j8")
                             .targets("gw-1")
                             .document(DOC)
-                            .jobExecutionsRolloutConfig(r -> r.maximumPerMinute(10))));
-    assertTrue(rollout.getMessage().contains("jobExecutionsRolloutConfig"), rollout.getMessage());
+                            .jobExecutionsRolloutConfig(r -> r.maximumPerMinute(1001))));
+    assertTrue(
+        rollout.getMessage().contains("jobExecutionsRolloutConfig.maximumPerMinute"),
+        rollout.getMessage());
     assertThrows(
         InvalidRequestException.class, () -> iot.createJob(b -> b.jobId("j9").targets("gw-1")));
 
@@ -277,7 +280,7 @@ class AwsSdkTest {
                 TestBroker.freePort(),
                 dir,
                 new Arns("us-east-1", "123456789012")),
-            System::currentTimeMillis);
+            java.time.Clock.systemUTC());
     iot = Iot.client(hub.apiPort());
     assertEquals(DOC, iot.getJobDocument(b -> b.jobId("j1")).document());
     assertEquals(

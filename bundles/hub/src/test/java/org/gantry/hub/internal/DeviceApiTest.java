@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -90,7 +89,7 @@ class DeviceApiTest {
   @Test
   void anEmptyPayloadIsAnEmptyRequest() throws Exception {
     f.createJob("j1", DOC, "gw-1");
-    List<Outbound> out = f.device.handle(T + "get", new byte[0]);
+    List<Outbound> out = f.sendBytes(T + "get", new byte[0]);
     assertEquals(1, f.accepted(out, T + "get", GetPendingAccepted.class).queuedJobs().size());
   }
 
@@ -354,7 +353,7 @@ class DeviceApiTest {
   }
 
   @Test
-  void answersNotificationsAndOtherTopicsAreNotAnswered() {
+  void answersNotificationsAndOtherTopicsAreNotAnswered() throws Exception {
     for (String topic :
         List.of(
             T + "get/accepted",
@@ -373,6 +372,7 @@ class DeviceApiTest {
     f.createJob("j1", DOC, "gw-1");
     f.send(T + "start-next", "{\"statusDetails\":{\"step\":\"s\"}}");
 
+    f.store.close();
     Fixture restarted = new Fixture(dir);
     DescribeAccepted a =
         restarted.accepted(
@@ -393,8 +393,8 @@ class DeviceApiTest {
   @Test
   void aChangeThatCannotBeStoredIsInternalErrorAndUndone() throws Exception {
     f.createJob("j1", DOC, "gw-1");
-    // The store writes its temporary file first: a folder in its place makes every save fail.
-    Files.createDirectories(dir.resolve(HubStore.FILE + ".tmp").resolve("blocker"));
+    // A closed log refuses the next append, as a full or failing disk would.
+    f.store.close();
 
     List<Outbound> out =
         f.send(T + "j1/update", "{\"status\":\"SUCCEEDED\",\"clientToken\":\"c\"}");

@@ -57,7 +57,7 @@ class HubOverMqttTest {
             apiPort,
             dir,
             new Arns("us-east-1", "123456789012")),
-        System::currentTimeMillis);
+        java.time.Clock.systemUTC());
   }
 
   /** The hub subscribes after it connects: ask until it answers. */

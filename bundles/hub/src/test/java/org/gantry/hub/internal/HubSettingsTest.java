@@ -42,12 +42,16 @@ class HubSettingsTest {
   void arnsAreWrittenAndTargetsRead() throws Exception {
     assertEquals("arn:aws:iot:eu-west-1:123456789012:thing/gw-1", ARNS.thing("gw-1"));
     assertEquals("arn:aws:iot:eu-west-1:123456789012:job/j1", ARNS.job("j1"));
-    assertEquals("gw:1", Arns.targetThing("arn:aws:iot:us-east-1:999999999999:thing/gw:1"));
-    assertEquals("gw-1", Arns.targetThing("gw-1"));
+    assertEquals("arn:aws:iot:eu-west-1:123456789012:thinggroup/g", ARNS.thingGroup("g"));
+    assertEquals(
+        new Arns.Target(false, "gw:1"),
+        Arns.target("arn:aws:iot:us-east-1:999999999999:thing/gw:1"));
+    assertEquals(new Arns.Target(false, "gw-1"), Arns.target("gw-1"));
+    assertEquals(new Arns.Target(true, "g"), Arns.target("arn:aws:iot:r:a:thinggroup/g"));
     assertEquals(
         "InvalidRequestException",
-        assertThrows(ApiException.class, () -> Arns.targetThing("arn:aws:s3:::bucket/x")).type());
-    assertThrows(ApiException.class, () -> Arns.targetThing("arn:aws:iot:r:a:thinggroup/g"));
-    assertThrows(ApiException.class, () -> Arns.targetThing("gw 1"));
+        assertThrows(ApiException.class, () -> Arns.target("arn:aws:s3:::bucket/x")).type());
+    assertThrows(ApiException.class, () -> Arns.thingOf("arn:aws:iot:r:a:thinggroup/g", "x"));
+    assertThrows(ApiException.class, () -> Arns.target("gw 1"));
   }
 }

@@ -48,6 +48,7 @@ class HubStoreTest {
     e.lastUpdatedAt = 1_700_000_005_000L;
     e.versionNumber = 2;
     e.stepTimeoutInMinutes = 10L;
+    e.releasedAt = e.queuedAt;
     e.queueSeq = s.nextSeq();
     s.add(e);
     return s;
@@ -96,8 +97,109 @@ class HubStoreTest {
     assertEquals(
         ExecutionStatus.SUCCEEDED, new HubStore(dir).load().execution("gw-1", "j1", 1L).status);
     try (Stream<Path> files = Files.list(dir)) {
-      assertEquals(List.of(HubStore.FILE), files.map(p -> p.getFileName().toString()).toList());
+      assertEquals(
+          List.of(HubStore.LOG + "2", HubStore.FILE),
+          files.map(p -> p.getFileName().toString()).sorted().toList(),
+          "the snapshot and the (empty) log of its generation; the first log is deleted");
     }
+  }
+
+  @Test
+  void loggedBatchesAreReplayedOnTopOfTheSnapshot() throws Exception {
+    HubStore store = new HubStore(dir);
+    HubState s = store.load();
+    fill(s);
+    store.append(s.drainOps());
+    Execution e = s.execution("gw-1", "j1", 1L);
+    s.setStatus(e, ExecutionStatus.SUCCEEDED);
+    e.versionNumber = 3;
+    s.touch(e);
+    store.append(s.drainOps());
+    store.close();
+
+    HubState back = new HubStore(dir).load();
+
+    Execution again = back.execution("gw-1", "j1", 1L);
+    assertEquals(ExecutionStatus.SUCCEEDED, again.status);
+    assertEquals(3, again.versionNumber);
+    assertEquals(Map.of("site", "plant-7"), back.thing("gw-1").attributes);
+    assertEquals(1, back.counts("j1").things(ExecutionStatus.SUCCEEDED), "counts rebuilt");
+  }
+
+  @Test
+  void aTornLastBatchIsDroppedAndTheOnesBeforeItKept() throws Exception {
+    HubStore store = new HubStore(dir);
+    HubState s = store.load();
+    fill(s);
+    store.append(s.drainOps());
+    long good = store.logSize();
+    Execution e = s.execution("gw-1", "j1", 1L);
+    s.setStatus(e, ExecutionStatus.FAILED);
+    store.append(s.drainOps());
+    Path log = store.logFile();
+    store.close();
+    // A crash in the middle of the second write: only part of its record reached the disk.
+    byte[] all = Files.readAllBytes(log);
+    Files.write(log, java.util.Arrays.copyOf(all, (int) good + 11));
+
+    HubState back = new HubStore(dir).load();
+
+    assertEquals(ExecutionStatus.IN_PROGRESS, back.execution("gw-1", "j1", 1L).status);
+    assertEquals(good, Files.size(log), "the torn record is cut off");
+  }
+
+  @Test
+  void aCorruptBatchEndsTheReplayAndTheLogIsKeptAside() throws Exception {
+    HubStore store = new HubStore(dir);
+    HubState s = store.load();
+    fill(s);
+    store.append(s.drainOps());
+    long good = store.logSize();
+    s.setStatus(s.execution("gw-1", "j1", 1L), ExecutionStatus.FAILED);
+    store.append(s.drainOps());
+    Path log = store.logFile();
+    store.close();
+    byte[] all = Files.readAllBytes(log);
+    all[(int) good + 20] ^= 0x5a;
+    Files.write(log, all);
+
+    HubState back = new HubStore(dir).load();
+
+    assertEquals(ExecutionStatus.IN_PROGRESS, back.execution("gw-1", "j1", 1L).status);
+    try (Stream<Path> files = Files.list(dir)) {
+      assertEquals(1, files.filter(p -> p.getFileName().toString().contains(".corrupt-")).count());
+    }
+  }
+
+  @Test
+  void aLongLogIsCompactedIntoANewSnapshot() throws Exception {
+    HubStore store = new HubStore(dir, 1);
+    HubState s = store.load();
+    fill(s);
+    store.append(s.drainOps());
+    assertTrue(store.shouldCompact());
+    store.compact(s);
+    assertEquals(0, store.logSize());
+    s.setStatus(s.execution("gw-1", "j1", 1L), ExecutionStatus.SUCCEEDED);
+    store.append(s.drainOps());
+    store.close();
+
+    HubState back = new HubStore(dir).load();
+
+    assertEquals(ExecutionStatus.SUCCEEDED, back.execution("gw-1", "j1", 1L).status);
+    try (Stream<Path> files = Files.list(dir)) {
+      assertEquals(
+          List.of(HubStore.LOG + "1", HubStore.FILE),
+          files.map(p -> p.getFileName().toString()).sorted().toList());
+    }
+  }
+
+  /** The sample's entities, added through the state so that they are recorded as changes. */
+  private static void fill(HubState s) {
+    HubState sample = sample();
+    sample.things().forEach(s::add);
+    sample.jobs().forEach(s::add);
+    sample.executions().forEach(s::add);
   }
 
   @Test
@@ -147,7 +249,7 @@ class HubStoreTest {
   void anUnknownFormatIsQuarantined() throws Exception {
     Files.writeString(
         dir.resolve(HubStore.FILE),
-        "{\"format\":2,\"lastSeq\":0,\"things\":[],\"jobs\":[],\"executions\":[]}");
+        "{\"format\":3,\"lastSeq\":0,\"things\":[],\"jobs\":[],\"executions\":[]}");
     new HubStore(dir).load();
     quarantined();
   }
