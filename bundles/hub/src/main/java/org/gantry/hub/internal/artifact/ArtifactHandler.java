@@ -131,14 +131,23 @@ public final class ArtifactHandler implements HttpHandler {
       }
       case VALID -> {}
     }
-    try (ArtifactStore.Opened opened = store.open(key)) {
-      send(ex, head, opened);
+    ArtifactStore.Opened opened;
+    try {
+      opened = store.open(key);
     } catch (ArtifactException e) {
       if (e.reason() == Reason.NOT_FOUND) {
         refuse(ex, 404, "not found: no artifact is stored under this key");
       } else {
         refuse(ex, 400, "bad request: " + e.getMessage());
       }
+      return;
+    } catch (IOException e) {
+      LOG.error("Artifact {} could not be opened: {}", key, e.toString());
+      refuse(ex, 500, "internal error: the artifact could not be read");
+      return;
+    }
+    try (opened) {
+      send(ex, head, opened);
     }
   }
 
