@@ -218,7 +218,7 @@ final class ControlPlane {
               j.rollout = rollout;
               j.abortCriteria = new ArrayList<>(abort);
               j.retryCriteria = new ArrayList<>(retry);
-              j.rolloutOrigin = now;
+              j.rolloutLast = now;
               s.add(j);
               for (String thing : things) {
                 if (s.thing(thing) == null) {

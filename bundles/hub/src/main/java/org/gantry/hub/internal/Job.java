@@ -55,14 +55,14 @@ final class Job {
   String reasonCode;
   String comment;
 
-  /** Start of minute window 0 of the rollout (epoch ms). */
-  long rolloutOrigin;
+  /** Until when the rollout has accrued its credit (epoch ms). */
+  long rolloutLast;
 
-  /** The minute window the rollout last released in, counted from {@link #rolloutOrigin}. */
-  long rolloutWindow;
-
-  /** Executions released in {@link #rolloutWindow}. */
-  int releasedInWindow;
+  /**
+   * Executions the rollout may deliver now: grows by the rate per minute as the clock runs, at most
+   * one minute's worth, and shrinks by one per delivery. Starts at 1: the first goes at once.
+   */
+  double rolloutCredit = 1;
 
   /**
    * The rollout configuration. {@code maximumPerMinute} caps the rate; with {@code
@@ -101,9 +101,8 @@ final class Job {
       boolean forceCanceled,
       String reasonCode,
       String comment,
-      long rolloutOrigin,
-      long rolloutWindow,
-      int releasedInWindow) {
+      long rolloutLast,
+      double rolloutCredit) {
 
     static Progress of(Job j) {
       return new Progress(
@@ -114,9 +113,8 @@ final class Job {
           j.forceCanceled,
           j.reasonCode,
           j.comment,
-          j.rolloutOrigin,
-          j.rolloutWindow,
-          j.releasedInWindow);
+          j.rolloutLast,
+          j.rolloutCredit);
     }
 
     void applyTo(Job j) {
@@ -126,9 +124,8 @@ final class Job {
       j.forceCanceled = forceCanceled;
       j.reasonCode = reasonCode;
       j.comment = comment;
-      j.rolloutOrigin = rolloutOrigin;
-      j.rolloutWindow = rolloutWindow;
-      j.releasedInWindow = releasedInWindow;
+      j.rolloutLast = rolloutLast;
+      j.rolloutCredit = rolloutCredit;
     }
   }
 }

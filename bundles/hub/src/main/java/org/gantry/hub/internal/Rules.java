@@ -1,5 +1,6 @@
 package org.gantry.hub.internal;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -66,6 +67,12 @@ final class Rules {
     if (job.rollout == null || retryOf != null) {
       e.releasedAt = now;
       e.queueSeq = s.nextSeq();
+    } else if (s.nextUnreleased(job.jobId) == null && job.rolloutLast < now) {
+      // The rollout had nothing left to deliver (a continuous job between new members): it starts
+      // again from now, with the first delivery at once, as at creation.
+      job.rolloutLast = now;
+      job.rolloutCredit = Math.max(job.rolloutCredit, 1);
+      s.touch(job);
     }
     s.add(e);
     return e;
@@ -324,60 +331,58 @@ final class Rules {
   }
 
   /**
-   * How many executions of the job the rollout delivers now. Minute windows count from the job's
-   * creation; in each, the {@code rate} executions are spread evenly (the i-th at i/rate of the
-   * minute). Windows the clock skipped while the hub ran (a stalled thread, a test's manual clock)
-   * are caught up one by one, each at the rate of its own start.
+   * The executions of the job the rollout delivers now. The rollout is a credit that grows at the
+   * job's rate as the clock runs (at most one minute's worth) and pays for one delivery each, so
+   * any minute from the job's creation on sees {@code rate} deliveries, spread evenly. Time the
+   * clock skipped while the hub ran (a stalled thread, a test's manual clock) is accrued minute by
+   * minute, each at the rate of its own start, and delivered as it accrues; a rate increase applies
+   * from the moment it happens, never backwards.
    *
-   * @return the executions to release, taken off the wait list
+   * @return the executions released, taken off the wait list
    */
   static List<Execution> due(HubState s, Job job, long now) {
-    long window = Math.floorDiv(now - job.rolloutOrigin, MINUTE);
-    java.util.ArrayList<Execution> out = new java.util.ArrayList<>();
-    while (job.rolloutWindow < window) {
-      int room = rate(s, job) - job.releasedInWindow;
-      if (room > 0) {
-        List<Execution> taken = s.takeUnreleased(job.jobId, room);
-        releaseNow(s, taken, now);
-        out.addAll(taken);
+    List<Execution> out = new ArrayList<>();
+    boolean changed = false;
+    while (job.rolloutLast < now) {
+      long step = Math.min(now - job.rolloutLast, MINUTE);
+      int rate = rate(s, job);
+      job.rolloutCredit = Math.min(job.rolloutCredit + rate * (double) step / MINUTE, rate);
+      job.rolloutLast += step;
+      changed = true;
+      if (!spend(s, job, now, out)) {
+        break;
       }
-      job.rolloutWindow++;
-      job.releasedInWindow = 0;
-      s.touch(job);
     }
-    int rate = rate(s, job);
-    long into = now - job.rolloutOrigin - window * MINUTE;
-    long allowance = Math.min(rate, rate * into / MINUTE + 1);
-    int room = (int) (allowance - job.releasedInWindow);
-    if (room > 0) {
-      List<Execution> taken = s.takeUnreleased(job.jobId, room);
-      if (!taken.isEmpty()) {
-        releaseNow(s, taken, now);
-        out.addAll(taken);
-        job.releasedInWindow += taken.size();
-        s.touch(job);
-      }
+    changed |= spend(s, job, now, out);
+    if (changed) {
+      s.touch(job);
     }
     return out;
   }
 
-  private static void releaseNow(HubState s, List<Execution> taken, long now) {
-    for (Execution e : taken) {
-      s.release(e, now);
+  /** Delivers as many executions as the credit pays for; false when none are left to deliver. */
+  private static boolean spend(HubState s, Job job, long now, List<Execution> out) {
+    int n = (int) Math.floor(job.rolloutCredit + 1e-9);
+    if (n > 0) {
+      List<Execution> taken = s.takeUnreleased(job.jobId, n);
+      for (Execution e : taken) {
+        s.release(e, now);
+      }
+      job.rolloutCredit = Math.max(0, job.rolloutCredit - taken.size());
+      out.addAll(taken);
     }
+    return s.nextUnreleased(job.jobId) != null;
   }
 
   /**
-   * After a restart, a rollout continues in the current minute window: minutes the hub was down are
-   * not caught up (that would deliver them all at once, above the rate).
+   * After a restart, rollouts go on from now: time the hub was down is not accrued (that would
+   * deliver it all at once, above the rate).
    */
   static void resumeRollouts(HubState s, long now) {
     for (String jobId : s.rollingOut()) {
       Job job = s.job(jobId);
-      long window = Math.floorDiv(now - job.rolloutOrigin, MINUTE);
-      if (job.rolloutWindow < window) {
-        job.rolloutWindow = window;
-        job.releasedInWindow = 0;
+      if (job.rolloutLast < now) {
+        job.rolloutLast = now;
         s.touch(job);
       }
     }
