@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
 @Component(
     service = JobOperation.class,
     property = JobOperation.TYPE + "=" + DownloadFileOperation.OPERATION_TYPE,
-    configurationPid = FirmwareConfig.PID)
+    configurationPid = FirmwareConfig.PID,
+    immediate = true)
 public final class DownloadFileOperation implements JobOperation {
 
   static final String OPERATION_TYPE = "download-file";

@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
 @Component(
     service = JobOperation.class,
     property = JobOperation.TYPE + "=" + FirmwareUpdateOperation.OPERATION_TYPE,
-    configurationPid = FirmwareConfig.PID)
+    configurationPid = FirmwareConfig.PID,
+    immediate = true)
 @Designate(ocd = FirmwareConfig.class)
 public final class FirmwareUpdateOperation implements JobOperation {
 
@@ -95,7 +96,7 @@ public final class FirmwareUpdateOperation implements JobOperation {
         "Firmware operation ready: firmware.dir={}, trust.store={}, signature.required={},"
             + " allow.unverified={}",
         settings.firmwareDir(),
-        settings.trustStore(),
+        settings.trustStore() == null ? "(none)" : settings.trustStore(),
         settings.signatureRequired(),
         settings.allowUnverified());
   }
