@@ -35,10 +35,11 @@ public final class PlaceholderResolver {
   public static final int MAX_PLACEHOLDERS = 64;
 
   /**
-   * The default bound of a resolved document: twice the stored document's limit, well inside the
-   * 128 KB that the broker must carry.
+   * The default bound of a resolved document: the stored document's limit, because Gantry's
+   * gateways ({@code JobDocumentParser.MAX_CHARACTERS}) reject a longer document as they receive
+   * it; refusing it here gives the operator the reason instead of a REJECTED execution.
    */
-  public static final int DEFAULT_MAX_RESOLVED_CHARS = 2 * Limits.MAX_DOCUMENT_CHARS;
+  public static final int DEFAULT_MAX_RESOLVED_CHARS = Limits.MAX_DOCUMENT_CHARS;
 
   private static final String PREFIX = "${aws:iot:s3-presigned-url";
   private static final String[] VARIANTS = {":", "-v2:"};

@@ -172,7 +172,15 @@ class PlaceholderResolverTest {
     assertEquals(
         Reason.DOCUMENT_TOO_LARGE,
         assertThrows(ArtifactException.class, () -> resolver.resolve(big, 60)).reason());
-    // a document that would outgrow the bound once its URLs are in
+    // by default the resolved document must fit what a gateway accepts
+    String nearLimit = "{\"a\": \"" + p + "\", \"pad\": \"";
+    String atLimit =
+        nearLimit + "y".repeat(Limits.MAX_DOCUMENT_CHARS - nearLimit.length() - 2) + "\"}";
+    assertEquals(Limits.MAX_DOCUMENT_CHARS, atLimit.length());
+    assertEquals(
+        Reason.DOCUMENT_TOO_LARGE,
+        assertThrows(ArtifactException.class, () -> resolver.resolve(atLimit, 60)).reason());
+    // a document that would outgrow a given bound once its URLs are in
     PlaceholderResolver tight =
         new PlaceholderResolver(new ArtifactStore(dir.resolve("artifacts")), signer, 200);
     String one = "{\"a\": \"" + p + "\", \"pad\": \"" + "y".repeat(100) + "\"}";
