@@ -1,0 +1,264 @@
+package org.gantry.itests.hub;
+
+import static org.gantry.itests.support.TestJobsService.patience;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.Collection;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import javax.inject.Inject;
+import org.gantry.api.operation.DeviceReason;
+import org.gantry.api.operation.JobOperation;
+import org.gantry.api.operation.OperationContext;
+import org.gantry.api.operation.OperationResult;
+import org.gantry.itests.support.GatewayConfig;
+import org.junit.Before;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.cm.ConfigurationAdmin;
+
+/**
+ * The hub's rollouts, timeouts and retries against a real gateway, on simulated minutes: hub and
+ * gateway in one Felix framework, the hub on a {@link SteppedClock} registered as its clock
+ * service, and one gateway runtime serving many things (the engine's {@code things}). The test
+ * steps the clock; the hub re-reads it on its own, the gateway runs the jobs it is given.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class HubRolloutIT {
+  private static final String RUN = UUID.randomUUID().toString().substring(0, 8);
+  private static final long MINUTE = 60_000;
+  private static final String DIAGNOSTICS = "{\"operation\":\"diagnostics\"}";
+
+  /** The things the one gateway serves. */
+  private static final List<String> THINGS =
+      IntStream.rangeClosed(1, 7).mapToObj(i -> "roll-" + i + "-" + RUN).toList();
+
+  @Inject private BundleContext context;
+  @Inject private ConfigurationAdmin configAdmin;
+
+  private SteppedClock clock;
+  private HubApi api;
+
+  @Configuration
+  public Option[] configuration() {
+    return HubFramework.options(List.of("gantry-hub", "gantry-gateway", "gantry-op-diagnostics"));
+  }
+
+  @Before
+  public void start() throws Exception {
+    clock = clock();
+    new HubSetup(context).configureOnce(configAdmin);
+    api = new HubApi(new HubSetup(context).apiBase());
+    api.awaitUp(patience());
+    for (String t : THINGS) {
+      api.createThing(t);
+    }
+    serveAll();
+  }
+
+  @Test
+  public void theRolloutDeliversToTheGatewayMinuteByMinute() throws Exception {
+    List<String> targets = THINGS.subList(0, 6);
+    JsonObject body = job(targets, DIAGNOSTICS);
+    JsonObject rollout = new JsonObject();
+    rollout.addProperty("maximumPerMinute", 2);
+    body.add("jobExecutionsRolloutConfig", rollout);
+    created(api.send("PUT", "/jobs/roll-" + RUN, body));
+    String job = "roll-" + RUN;
+
+    // The first goes at once; the others wait for the clock, which stands still.
+    awaitCounts(job, 1, 5);
+    clock.advance(MINUTE);
+    awaitCounts(job, 3, 3);
+    clock.advance(MINUTE);
+    awaitCounts(job, 5, 1);
+    clock.advance(MINUTE);
+    awaitCounts(job, 6, 0);
+    JsonObject described = api.describeJob(job);
+    assertEquals(described.toString(), "COMPLETED", described.get("status").getAsString());
+    assertEquals(
+        2,
+        described.getAsJsonObject("jobExecutionsRolloutConfig").get("maximumPerMinute").getAsInt());
+  }
+
+  @Test
+  public void aHungOperationTimesOutAndIsRetriedOnce() throws Exception {
+    String thing = THINGS.get(6);
+    CountDownLatch started = new CountDownLatch(2);
+    JobOperation hang =
+        new JobOperation() {
+          @Override
+          public OperationResult execute(OperationContext ctx) {
+            started.countDown();
+            CountDownLatch cancelled = new CountDownLatch(1);
+            ctx.onCancel(cancelled::countDown);
+            try {
+              // Bounded: released by the engine's cancellation, or gives up after the patience.
+              cancelled.await(patience().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            return OperationResult.failed(
+                DeviceReason.OPERATION_FAILED, "the test operation never finishes", Map.of());
+          }
+        };
+    Dictionary<String, Object> props = new Hashtable<>();
+    props.put(JobOperation.TYPE, "itest-hang");
+    var registration = context.registerService(JobOperation.class, hang, props);
+    try {
+      String job = "hang-" + RUN;
+      JsonObject body = job(List.of(thing), "{\"operation\":\"itest-hang\"}");
+      body.add("timeoutConfig", JsonParser.parseString("{\"inProgressTimeoutInMinutes\":3}"));
+      body.add(
+          "jobExecutionsRetryConfig",
+          JsonParser.parseString(
+              "{\"criteriaList\":[{\"failureType\":\"TIMED_OUT\",\"numberOfRetries\":1}]}"));
+      created(api.send("PUT", "/jobs/" + job, body));
+
+      JsonObject first = api.awaitExecution(thing, job, "IN_PROGRESS", patience());
+      assertEquals(first.toString(), 1, first.get("executionNumber").getAsLong());
+      clock.advance(3 * MINUTE);
+      HubApi.await(
+          "execution 1 TIMED_OUT", () -> "TIMED_OUT".equals(status(thing, job, 1)), patience());
+      assertNotNull(execution(thing, job, 2));
+
+      // The retry is a new execution number, delivered to the gateway, which starts it.
+      HubApi.await(
+          "execution 2 IN_PROGRESS",
+          () -> "IN_PROGRESS".equals(status(thing, job, 2)),
+          patience().multipliedBy(2));
+      clock.advance(3 * MINUTE);
+      HubApi.await(
+          "execution 2 TIMED_OUT", () -> "TIMED_OUT".equals(status(thing, job, 2)), patience());
+      HubApi.await(
+          "the job COMPLETED with no third execution",
+          () -> "COMPLETED".equals(jobStatus(job)),
+          patience());
+      assertEquals(
+          404,
+          api.send("GET", "/things/" + thing + "/jobs/" + job + "?executionNumber=3", null)
+              .status());
+      JsonObject counts = api.describeJob(job).getAsJsonObject("jobProcessDetails");
+      assertEquals(counts.toString(), 1, counts.get("numberOfTimedOutThings").getAsInt());
+    } finally {
+      registration.unregister();
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /** The hub's clock service: registered by the first test of the framework, reused after. */
+  private SteppedClock clock() throws Exception {
+    Collection<ServiceReference<Clock>> refs =
+        context.getServiceReferences(Clock.class, "(gantry.clock=hub)");
+    for (ServiceReference<Clock> r : refs) {
+      if (context.getService(r) instanceof SteppedClock c) {
+        return c;
+      }
+    }
+    SteppedClock c = new SteppedClock(1_700_000_000_000L);
+    Dictionary<String, Object> props = new Hashtable<>();
+    props.put("gantry.clock", "hub");
+    context.registerService(Clock.class, c, props);
+    return c;
+  }
+
+  /** One gateway runtime: one MQTT connection, the engine serving every thing of the test. */
+  private void serveAll() throws IOException {
+    Dictionary<String, Object> transport = new Hashtable<>();
+    transport.put("broker.url", new HubSetup(context).brokerUrl());
+    transport.put("client.id", "gw-" + RUN);
+    configAdmin.getConfiguration(GatewayConfig.TRANSPORT_PID, "?").update(transport);
+    Dictionary<String, Object> engine = new Hashtable<>();
+    engine.put("thing.name", THINGS.get(0));
+    engine.put("things", THINGS.subList(1, THINGS.size()).toArray(new String[0]));
+    engine.put("data.dir", GatewayConfig.dataDir("gw-" + RUN).toString());
+    engine.put("request.timeout.seconds", 5);
+    engine.put("poll.interval.seconds", 300);
+    configAdmin.getConfiguration(GatewayConfig.ENGINE_PID, "?").update(engine);
+  }
+
+  private static JsonObject job(List<String> targets, String document) {
+    JsonObject body = new JsonObject();
+    JsonArray t = new JsonArray();
+    targets.forEach(t::add);
+    body.add("targets", t);
+    body.addProperty("document", document);
+    return body;
+  }
+
+  private static void created(HubApi.Answer a) {
+    assertEquals(a.toString(), 200, a.status());
+  }
+
+  private void awaitCounts(String job, int succeeded, int queued) throws InterruptedException {
+    HubApi.await(
+        succeeded + " SUCCEEDED and " + queued + " QUEUED things of " + job,
+        () -> {
+          JsonObject c = counts(job);
+          return c.get("numberOfSucceededThings").getAsInt() == succeeded
+              && c.get("numberOfQueuedThings").getAsInt() == queued;
+        },
+        patience());
+  }
+
+  private JsonObject counts(String job) {
+    try {
+      return api.describeJob(job).getAsJsonObject("jobProcessDetails");
+    } catch (IOException e) {
+      throw new AssertionError("DescribeJob " + job + " failed", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+
+  private String jobStatus(String job) {
+    try {
+      return api.describeJob(job).get("status").getAsString();
+    } catch (IOException e) {
+      throw new AssertionError("DescribeJob " + job + " failed", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+
+  private JsonObject execution(String thing, String job, long number) {
+    try {
+      HubApi.Answer a =
+          api.send("GET", "/things/" + thing + "/jobs/" + job + "?executionNumber=" + number, null);
+      return a.status() == 200 ? a.body().getAsJsonObject("execution") : null;
+    } catch (IOException e) {
+      throw new AssertionError("DescribeJobExecution failed", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted", e);
+    }
+  }
+
+  private String status(String thing, String job, long number) {
+    JsonObject e = execution(thing, job, number);
+    return e == null ? null : e.get("status").getAsString();
+  }
+}
