@@ -1,14 +1,17 @@
 package org.gantry.engine.internal;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -24,19 +27,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The engine's memory of the executions of one thing that are not over yet: one file per execution
- * in {@code <data>/journal/<thing>/}, replaced atomically (temporary file, fsync, rename, fsync of
- * the folder) before every side effect and every status report, and deleted once the service has
- * acknowledged the terminal status. A file that is truncated or fails its checksum is moved aside
- * (quarantined) with a log line; the service is then the source of truth for that execution.
+ * The engine's memory of the executions of one thing that are not over yet: an append-only log,
+ * {@code <data>/journal/<thing>/journal.log}. Every change of an execution's entry is appended and
+ * the file synced (fdatasync) before the engine acts on it (a side effect, a status report); an
+ * execution the service has acknowledged as over gets a closing record, or the log is emptied when
+ * nothing else is open. At every start, and when the log passes {@link #COMPACT_AT} bytes, it is
+ * rewritten atomically (temporary file, fsync, rename, fsync of the folder) with the open entries
+ * only.
  *
- * <p>The format is {@link Properties} text under a first line {@code #crc32=<hex>} that covers the
- * rest of the file: readable by an operator, and a torn write is detected rather than misread.
+ * <p>A record is {@code magic "GJL1", type, length, CRC-32 of type and payload, payload}; an
+ * entry's payload is {@link Properties} text under a {@code #crc32=<hex>} line, readable by an
+ * operator. A record that is cut short or fails its checksum ends the replay: the log is copied
+ * aside (quarantined, {@code journal.log.corrupt-<time>}) with an ERROR line, the entries read
+ * before it are kept, and the service is the source of truth for the rest.
  */
 final class Journal {
 
   private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
-  private static final String SUFFIX = ".exec";
 
   /** Where an execution is in its life on this gateway. */
   enum Phase {
@@ -111,11 +118,29 @@ final class Journal {
     }
   }
 
+  private static final String LOG_FILE = "journal.log";
+  private static final int MAGIC = 0x474a4c31; // "GJL1"
+  private static final byte ENTRY = 1;
+  private static final byte CLOSED = 2;
+  private static final int HEADER = 13; // magic, type, length, crc32
+  private static final int MAX_RECORD = 1 << 20;
+
+  /** The log is rewritten with only the open entries once it grows past this. */
+  static final long COMPACT_AT = 1 << 20;
+
   private final Path dir;
+  private final Path file;
   private final AtomicLong sequence = new AtomicLong();
+
+  /** The open entries, in the order they were created. Guarded by this. */
+  private final Map<String, Entry> live = new LinkedHashMap<>();
+
+  private FileChannel channel;
+  private long size;
 
   Journal(Path dir) throws IOException {
     this.dir = dir;
+    this.file = dir.resolve(LOG_FILE);
     Files.createDirectories(dir);
   }
 
@@ -138,11 +163,18 @@ final class Journal {
   }
 
   /**
-   * Writes the entry durably; throws when it cannot, so that the caller does not act without it.
+   * Appends the entry and syncs the log; throws when it cannot, so that the caller does not act
+   * without it.
    */
-  void write(Entry e) {
+  synchronized void write(Entry e) {
     try {
-      AtomicFiles.write(file(e.jobId(), e.executionNumber()), encode(e));
+      load();
+      append(frame(ENTRY, encode(e)), true);
+      live.remove(e.key());
+      live.put(e.key(), e);
+      if (size > COMPACT_AT) {
+        compact();
+      }
     } catch (IOException ex) {
       throw new UncheckedIOException(
           "could not write the journal entry of " + e.key() + " in " + dir, ex);
@@ -150,58 +182,179 @@ final class Journal {
   }
 
   /**
-   * Forgets an execution that is over. The deletion need not be synced: a stale entry is
-   * reconciled.
+   * Forgets an execution that is over: a closing record, or an emptied log when nothing else is
+   * open. Neither is synced on its own: the next sync carries it, and a lost one leaves a stale
+   * entry, which is reconciled with the service.
    */
-  void remove(String jobId, long executionNumber) {
+  synchronized void remove(String jobId, long executionNumber) {
+    String key = jobId + "#" + executionNumber;
     try {
-      Files.deleteIfExists(file(jobId, executionNumber));
+      load();
+      if (live.remove(key) == null) {
+        return;
+      }
+      if (live.isEmpty()) {
+        // Nothing open: an empty log says so, and stays small. Not synced either: if the old
+        // records come back after a power cut, recovery settles them with the service.
+        channel.truncate(0);
+        size = 0;
+      } else {
+        append(frame(CLOSED, key.getBytes(StandardCharsets.UTF_8)), false);
+      }
     } catch (IOException ex) {
-      LOG.warn(
-          "Could not delete the journal entry of {}#{}: {}",
-          jobId,
-          executionNumber,
-          ex.getMessage());
+      LOG.warn("Could not close the journal entry of {}: {}", key, ex.getMessage());
     }
   }
 
-  /** Every entry on disk, oldest first; unreadable ones are quarantined and left out. */
-  List<Entry> open() {
-    List<Entry> entries = new ArrayList<>();
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
-      for (Path f : files) {
-        try {
-          entries.add(decode(Files.readAllBytes(f)));
-        } catch (IOException | RuntimeException ex) {
-          quarantine(f, ex);
-        }
-      }
+  /**
+   * Every open entry, oldest first. The first call reads the log: a damaged log (torn or corrupt
+   * record) is copied aside (quarantined) with an ERROR line, the entries before the damage are
+   * kept, and the service is the source of truth for the rest.
+   */
+  synchronized List<Entry> open() {
+    try {
+      load();
     } catch (IOException ex) {
-      throw new UncheckedIOException("could not read the journal folder " + dir, ex);
+      throw new UncheckedIOException("could not read the journal " + file, ex);
     }
+    List<Entry> entries = new ArrayList<>(live.values());
     entries.sort(Comparator.comparingLong(Entry::sequence));
-    long max = entries.stream().mapToLong(Entry::sequence).max().orElse(0);
-    sequence.accumulateAndGet(max, Math::max);
     return entries;
   }
 
-  private void quarantine(Path f, Exception why) {
-    Path aside = f.resolveSibling(f.getFileName() + ".corrupt-" + Instant.now().toEpochMilli());
-    try {
-      Files.move(f, aside, StandardCopyOption.ATOMIC_MOVE);
-      LOG.error(
-          "Journal entry {} is unreadable ({}); moved it to {} and will reconcile with the service",
-          f.getFileName(),
-          why.getMessage(),
-          aside.getFileName());
-    } catch (IOException ex) {
-      LOG.error("Journal entry {} is unreadable and could not be moved aside", f, ex);
+  /** Closes the log file; a later call opens it again. */
+  synchronized void close() {
+    if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException ex) {
+        LOG.debug("Closing the journal {} failed", file, ex);
+      }
+      channel = null;
     }
   }
 
-  private Path file(String jobId, long executionNumber) {
-    // jobId is [a-zA-Z0-9_-]{1,64} (checked by the protocol), so it is safe in a file name.
-    return dir.resolve(jobId + "-" + executionNumber + SUFFIX);
+  private void load() throws IOException {
+    if (channel != null) {
+      return;
+    }
+    live.clear();
+    if (Files.exists(file)) {
+      byte[] bytes = Files.readAllBytes(file);
+      String damage = replay(bytes, live);
+      if (damage != null) {
+        quarantine(damage);
+      }
+    }
+    long max = live.values().stream().mapToLong(Entry::sequence).max().orElse(0);
+    sequence.accumulateAndGet(max, Math::max);
+    // Start every run from a compact log: only the open entries, written atomically.
+    compact();
+  }
+
+  /**
+   * The open entries of the log in {@code dir}, by key, read without changing anything (for
+   * operators' tools and tests); a damaged log yields the entries before the damage.
+   */
+  static Map<String, Entry> peek(Path dir) throws IOException {
+    Path f = dir.resolve(LOG_FILE);
+    Map<String, Entry> entries = new LinkedHashMap<>();
+    if (Files.exists(f)) {
+      replay(Files.readAllBytes(f), entries);
+    }
+    return entries;
+  }
+
+  /** Applies the records of {@code bytes} to {@code live}; returns what is damaged, or null. */
+  private static String replay(byte[] bytes, Map<String, Entry> live) {
+    ByteBuffer b = ByteBuffer.wrap(bytes);
+    while (b.hasRemaining()) {
+      int at = b.position();
+      if (b.remaining() < HEADER) {
+        return "a record header is cut short at byte " + at;
+      }
+      int magic = b.getInt();
+      byte type = b.get();
+      int length = b.getInt();
+      int crc = b.getInt();
+      if (magic != MAGIC || (type != ENTRY && type != CLOSED)) {
+        return "no record starts at byte " + at;
+      }
+      if (length < 0 || length > MAX_RECORD || length > b.remaining()) {
+        return "the record at byte " + at + " is cut short";
+      }
+      byte[] payload = new byte[length];
+      b.get(payload);
+      if (crc32(type, payload) != crc) {
+        return "the record at byte " + at + " fails its checksum";
+      }
+      try {
+        if (type == ENTRY) {
+          Entry e = decode(payload);
+          live.remove(e.key());
+          live.put(e.key(), e);
+        } else {
+          live.remove(new String(payload, StandardCharsets.UTF_8));
+        }
+      } catch (IOException | RuntimeException ex) {
+        return "the record at byte " + at + " is unreadable (" + ex.getMessage() + ")";
+      }
+    }
+    return null;
+  }
+
+  private void quarantine(String damage) throws IOException {
+    Path aside = dir.resolve(LOG_FILE + ".corrupt-" + Instant.now().toEpochMilli());
+    Files.copy(file, aside, StandardCopyOption.REPLACE_EXISTING);
+    LOG.error(
+        "Journal {} is damaged ({}); kept the {} open entr{} before it, copied the file to {} and"
+            + " will reconcile the rest with the service",
+        file,
+        damage,
+        live.size(),
+        live.size() == 1 ? "y" : "ies",
+        aside.getFileName());
+  }
+
+  /** Rewrites the log with the open entries only (temporary file, fsync, rename, fsync folder). */
+  private void compact() throws IOException {
+    close();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (Entry e : live.values()) {
+      out.write(frame(ENTRY, encode(e)));
+    }
+    AtomicFiles.write(file, out.toByteArray());
+    channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    size = channel.size();
+  }
+
+  private void append(byte[] record, boolean sync) throws IOException {
+    ByteBuffer buf = ByteBuffer.wrap(record);
+    while (buf.hasRemaining()) {
+      channel.write(buf);
+    }
+    if (sync) {
+      // The file's length changes, so this syncs that metadata too; the name is already durable.
+      channel.force(false);
+    }
+    size += record.length;
+  }
+
+  private static byte[] frame(byte type, byte[] payload) {
+    return ByteBuffer.allocate(HEADER + payload.length)
+        .putInt(MAGIC)
+        .put(type)
+        .putInt(payload.length)
+        .putInt(crc32(type, payload))
+        .put(payload)
+        .array();
+  }
+
+  private static int crc32(byte type, byte[] payload) {
+    CRC32 c = new CRC32();
+    c.update(type);
+    c.update(payload);
+    return (int) c.getValue();
   }
 
   static byte[] encode(Entry e) {

@@ -207,6 +207,7 @@ final class ThingEngine implements ConnectionListener {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    journal.close();
   }
 
   @Override
@@ -388,10 +389,9 @@ final class ThingEngine implements ConnectionListener {
     }
     headChanged = false;
     JobExecution ex;
-    if (offer != null && offer.execution() == null) {
-      return false; // the service said the queue is empty
-    }
-    if (offer != null && usable(offer.execution())) {
+    // An offer without an execution (the queue ran empty) is not trusted: notifications may arrive
+    // out of order, so an older "empty" could hide a job queued since. The describe settles it.
+    if (offer != null && offer.execution() != null && usable(offer.execution())) {
       ex = offer.execution();
     } else {
       Reply<DescribeAccepted> head =

@@ -1,7 +1,9 @@
 package org.gantry.engine.internal;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,10 +11,12 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -297,9 +301,33 @@ class ThingEngineTest {
     start();
     awaitStatus("n3", ExecutionStatus.SUCCEEDED);
     // n1 came from the describe at start; n2 and n3 from the notify-next after each SUCCEEDED
-    assertEquals(1, service.describesOfNext(), service.seen.toString());
+    List<MiniJobsService.Seen> seen = List.copyOf(service.seen);
+    int lastUpdate = 0;
+    for (int i = 0; i < seen.size(); i++) {
+      if (seen.get(i).topic().endsWith("/jobs/n3/update")) {
+        lastUpdate = i;
+      }
+    }
+    assertEquals(
+        1,
+        seen.subList(0, lastUpdate).stream()
+            .filter(x -> x.topic().endsWith("/jobs/$next/get"))
+            .count(),
+        seen.toString());
     assertEquals(Map.of("ran", "n2"), service.exec("n2").details);
     assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("n3"));
+  }
+
+  @Test
+  void aJobQueuedAfterTheQueueRanEmptyIsTakenFromItsNotifyNext() throws Exception {
+    service.notifyNextAfterTerminal = true;
+    install("ok", ctx -> OperationResult.succeeded());
+    service.queue("e1", "{\"operation\":\"ok\"}");
+    start();
+    awaitStatus("e1", ExecutionStatus.SUCCEEDED);
+    service.queue("e2", "{\"operation\":\"ok\"}");
+    service.notifyNext("e2");
+    awaitStatus("e2", ExecutionStatus.SUCCEEDED);
   }
 
   @Test
@@ -558,14 +586,13 @@ class ThingEngineTest {
     service.queue("jj", "{\"operation\":\"slow\"}");
     start();
     assertTrue(running.await(10, TimeUnit.SECONDS));
-    Path entry = journalDir().resolve("jj-1.exec");
-    assertTrue(Files.exists(entry), "journal entry exists while the operation runs");
-    Journal.Entry e = Journal.decode(Files.readAllBytes(entry));
+    Journal.Entry e = Journal.peek(journalDir()).get("jj#1");
+    assertNotNull(e, "journal entry exists while the operation runs");
     assertEquals(Journal.Phase.ACTIVE, e.phase());
     assertEquals(1L, e.version()); // as queued: the service's version is read back at recovery
     release.countDown();
     awaitStatus("jj", ExecutionStatus.SUCCEEDED);
-    await(() -> !Files.exists(entry), "journal entry removed after the terminal report");
+    await(() -> !journalHolds("jj#1"), "journal entry closed after the terminal report");
   }
 
   @Test
@@ -617,7 +644,7 @@ class ThingEngineTest {
     await(() -> statuses("jo").contains(ExecutionStatus.SUCCEEDED), "terminal report sent once");
     engine.stop();
     engine = null;
-    Journal.Entry e = Journal.decode(Files.readAllBytes(journalDir().resolve("jo-1.exec")));
+    Journal.Entry e = Journal.peek(journalDir()).get("jo#1");
     assertEquals(Journal.Phase.REPORTING, e.phase());
     assertEquals("SUCCEEDED", e.terminalStatus());
 
@@ -625,7 +652,7 @@ class ThingEngineTest {
     start();
     awaitStatus("jo", ExecutionStatus.SUCCEEDED);
     assertEquals(Map.of("k", "v"), service.exec("jo").details);
-    await(() -> !Files.exists(journalDir().resolve("jo-1.exec")), "entry closed");
+    await(() -> !journalHolds("jo#1"), "entry closed");
     assertEquals(1, service.exec("jo").version - 2, "exactly one terminal status was applied");
   }
 
@@ -638,25 +665,72 @@ class ThingEngineTest {
     Journal.Entry entry =
         journal.create("jf", 1, 2, "{\"operation\":\"ok\"}").withPhase(Journal.Phase.ACTIVE, 2);
     journal.write(entry);
+    journal.close();
     start();
-    await(() -> !Files.exists(journalDir().resolve("jf-1.exec")), "entry closed");
+    await(() -> !journalHolds("jf#1"), "entry closed");
     assertTrue(service.updates("jf").isEmpty(), "nothing reported for a canceled execution");
   }
 
   @Test
-  void aCorruptJournalEntryIsQuarantinedAndTheEngineCarriesOn() throws Exception {
-    install("ok", ctx -> OperationResult.succeeded());
-    Files.createDirectories(journalDir());
-    Files.writeString(journalDir().resolve("broken-1.exec"), "#crc32=deadbeef\njobId=bro");
+  void aDamagedJournalIsQuarantinedTheEntriesBeforeTheDamageKeptAndTheEngineCarriesOn()
+      throws Exception {
+    install("ok", ctx -> OperationResult.succeeded(Map.of("resumed", "yes")));
+    // An execution the journal holds as running, then a record cut short by a crash mid-write.
+    MiniJobsService.Exec kept = service.queue("jk", "{\"operation\":\"ok\"}");
+    kept.status = ExecutionStatus.IN_PROGRESS;
+    kept.version = 2;
+    Journal journal = new Journal(journalDir());
+    journal.write(journal.create("jk", 1, 1, "{\"operation\":\"ok\"}"));
+    journal.close();
+    Path log = journalDir().resolve("journal.log");
+    byte[] good = Files.readAllBytes(log);
+    byte[] torn = Arrays.copyOf(good, good.length * 2 - 7); // a second record, torn
+    System.arraycopy(good, 0, torn, good.length, good.length - 7);
+    Files.write(log, torn);
     service.queue("jc", "{\"operation\":\"ok\"}");
+
     start();
+    awaitStatus("jk", ExecutionStatus.SUCCEEDED); // resumed from the entry before the damage
     awaitStatus("jc", ExecutionStatus.SUCCEEDED);
+    assertEquals(Map.of("resumed", "yes"), service.exec("jk").details);
+    Path aside;
     try (var files = Files.list(journalDir())) {
-      assertTrue(
-          files.anyMatch(f -> f.getFileName().toString().startsWith("broken-1.exec.corrupt-")),
-          "moved aside");
+      aside =
+          files
+              .filter(f -> f.getFileName().toString().startsWith("journal.log.corrupt-"))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("the damaged log was not copied aside"));
     }
-    assertFalse(Files.exists(journalDir().resolve("broken-1.exec")));
+    assertArrayEquals(torn, Files.readAllBytes(aside), "the quarantined copy keeps the bytes");
+    assertTrue(Journal.peek(journalDir()).isEmpty(), "the live log is whole and empty again");
+  }
+
+  @Test
+  void theLogIsCompactedAndStaysReadable() throws Exception {
+    Journal journal = new Journal(journalDir());
+    String big = "{\"operation\":\"ok\",\"pad\":\"" + "x".repeat(4000) + "\"}";
+    for (int i = 1; i <= 400; i++) {
+      Journal.Entry e = journal.create("c" + i, 1, 1, big);
+      journal.write(e);
+      if (i % 100 != 0) {
+        journal.remove("c" + i, 1);
+      }
+    }
+    long size = Files.size(journalDir().resolve("journal.log"));
+    assertTrue(size < Journal.COMPACT_AT + 8192, "the log was compacted: " + size);
+    journal.close();
+    assertEquals(
+        List.of("c100#1", "c200#1", "c300#1", "c400#1"),
+        List.copyOf(Journal.peek(journalDir()).keySet()));
+    assertEquals(4, new Journal(journalDir()).open().size());
+  }
+
+  private boolean journalHolds(String key) {
+    try {
+      return Journal.peek(journalDir()).containsKey(key);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   @Test
