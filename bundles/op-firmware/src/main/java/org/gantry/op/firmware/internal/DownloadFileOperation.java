@@ -64,8 +64,9 @@ public final class DownloadFileOperation implements JobOperation {
   }
 
   @Override
-  public OperationResult execute(OperationContext ctx) throws OperationException {
-    try (Mdc mdc = Mdc.of(ctx)) {
+  public OperationResult execute(OperationContext context) throws OperationException {
+    try (Mdc mdc = Mdc.of(context)) {
+      Step ctx = Step.of(context);
       Request r = Request.of(ctx.parameters(), Kind.DOWNLOAD_FILE, settings);
       Path target = target(r);
       if (ctx.checkpoint(CP_INSTALLED).isEmpty()) {

@@ -22,7 +22,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.gantry.api.operation.OperationContext;
 import org.gantry.api.operation.OperationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,7 +71,7 @@ final class Downloader {
 
   /** The state of one download across its attempts. */
   private final class Transfer {
-    final OperationContext ctx;
+    final Step ctx;
     final Path part;
     final Long declared;
     final long cap;
@@ -91,7 +90,7 @@ final class Downloader {
     long lastExtend = System.nanoTime();
     long bytesAtStart;
 
-    Transfer(OperationContext ctx, Path part, Long declared) {
+    Transfer(Step ctx, Path part, Long declared) {
       this.ctx = ctx;
       this.part = part;
       this.declared = declared;
@@ -111,8 +110,7 @@ final class Downloader {
    * @throws OperationFailure with a NETWORK, DEVICE or CANCELLED code; the part file is removed for
    *     failures that a retry of the job could not resume from
    */
-  Downloaded download(
-      OperationContext ctx, URI url, Long declaredSize, Path part, UrlSource refresh)
+  Downloaded download(Step ctx, URI url, Long declaredSize, Path part, UrlSource refresh)
       throws OperationException {
     Transfer t = new Transfer(ctx, part, declaredSize);
     ctx.onCancel(
@@ -120,7 +118,11 @@ final class Downloader {
           t.cancelled.countDown();
           HttpURLConnection c = t.current.get();
           if (c != null) {
-            c.disconnect();
+            // Closing the connection unblocks a read in progress; on a thread of its own, since
+            // cancel actions must return at once and closing a socket stream may take a moment.
+            Thread closer = new Thread(c::disconnect, "gantry-download-cancel");
+            closer.setDaemon(true);
+            closer.start();
           }
         });
     try (FileChannel ch =
@@ -269,6 +271,9 @@ final class Downloader {
     c.setInstanceFollowRedirects(true);
     c.setUseCaches(false);
     c.setRequestProperty("Accept-Encoding", "identity");
+    // No keep-alive: one long transfer per connection, and closing the stream must close the
+    // socket (a kept-alive stream would be drained on close instead), so a cancel is prompt.
+    c.setRequestProperty("Connection", "close");
     if (t.offset > 0) {
       c.setRequestProperty("Range", "bytes=" + t.offset + "-");
       if (t.etag != null) {
@@ -496,7 +501,7 @@ final class Downloader {
     return FirmwareReason.STORAGE_ERROR.fail("Failed " + what + ": " + detail, e);
   }
 
-  private static void discard(OperationContext ctx, Path part) {
+  private static void discard(Step ctx, Path part) {
     try {
       Files.deleteIfExists(part);
     } catch (IOException e) {

@@ -24,7 +24,6 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
 import org.apache.commons.compress.archivers.zip.ZipFile;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
-import org.gantry.api.operation.OperationContext;
 import org.gantry.op.firmware.internal.Request.Format;
 import org.gantry.op.firmware.internal.Settings.Limits;
 
@@ -61,14 +60,14 @@ final class Extractor {
   private final class Run {
     final Path root;
     final long archiveSize;
-    final OperationContext ctx;
+    final Step ctx;
     final byte[] buf = new byte[BUFFER];
     final Set<Path> dirs = new LinkedHashSet<>();
     long bytes;
     int entries;
     long lastProgress = System.nanoTime();
 
-    Run(Path root, long archiveSize, OperationContext ctx) {
+    Run(Path root, long archiveSize, Step ctx) {
       this.root = root;
       this.archiveSize = Math.max(1, archiveSize);
       this.ctx = ctx;
@@ -79,8 +78,7 @@ final class Extractor {
    * Extracts {@code archive} into {@code target}, which must not exist. On any failure {@code
    * target} is deleted with what was written into it.
    */
-  Extracted extract(Path archive, Format format, Path target, OperationContext ctx)
-      throws OperationFailure {
+  Extracted extract(Path archive, Format format, Path target, Step ctx) throws OperationFailure {
     if (format == Format.RAW) {
       throw new IllegalArgumentException("a raw image is not an archive");
     }

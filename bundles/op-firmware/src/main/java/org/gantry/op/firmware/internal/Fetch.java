@@ -8,7 +8,6 @@ import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Optional;
-import org.gantry.api.operation.OperationContext;
 import org.gantry.api.operation.OperationException;
 import org.gantry.op.firmware.internal.Request.Kind;
 import org.slf4j.Logger;
@@ -44,7 +43,7 @@ final class Fetch {
     this.verifier = verifier;
   }
 
-  Verified verified(OperationContext ctx, Request r, Kind kind) throws OperationException {
+  Verified verified(Step ctx, Request r, Kind kind) throws OperationException {
     Path artifact = ctx.workDir().resolve(ARTIFACT);
     Path part = ctx.workDir().resolve(ARTIFACT + ".part");
     byte[] sha;
@@ -91,7 +90,7 @@ final class Fetch {
     return new Verified(artifact, sha, size);
   }
 
-  private java.net.URI freshUrl(OperationContext ctx, Kind kind) throws OperationException {
+  private java.net.URI freshUrl(Step ctx, Kind kind) throws OperationException {
     Request fresh = Request.of(ctx.refreshParameters(), kind, settings);
     return fresh.url();
   }

@@ -108,8 +108,9 @@ public final class FirmwareUpdateOperation implements JobOperation {
   }
 
   @Override
-  public OperationResult execute(OperationContext ctx) throws OperationException {
-    try (Mdc mdc = Mdc.of(ctx)) {
+  public OperationResult execute(OperationContext context) throws OperationException {
+    try (Mdc mdc = Mdc.of(context)) {
+      Step ctx = Step.of(context);
       Request r = Request.of(ctx.parameters(), Kind.FIRMWARE_UPDATE, settings);
       Optional<String> activated = ctx.checkpoint(CP_ACTIVATED);
       if (activated.isPresent()) {
@@ -156,7 +157,7 @@ public final class FirmwareUpdateOperation implements JobOperation {
     }
   }
 
-  private void lock(OperationContext ctx) throws OperationFailure {
+  private void lock(Step ctx) throws OperationFailure {
     try {
       if (!slotLock.tryLock(LOCK_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
         throw FirmwareReason.SLOTS_BUSY.fail(
@@ -214,8 +215,7 @@ public final class FirmwareUpdateOperation implements JobOperation {
   }
 
   /** Puts the verified artifact into the inactive slot; returns the slot's name. */
-  private String stage(OperationContext ctx, Request r, Verified v)
-      throws IOException, OperationException {
+  private String stage(Step ctx, Request r, Verified v) throws IOException, OperationException {
     String slot = slots.inactive();
     Path staging = slots.staging(slot);
     Folders.deleteTree(staging);
@@ -252,7 +252,7 @@ public final class FirmwareUpdateOperation implements JobOperation {
   }
 
   /** Runs the activation command and the health window; switches back when either fails. */
-  private OperationResult activation(OperationContext ctx, Request r, String slot, String previous)
+  private OperationResult activation(Step ctx, Request r, String slot, String previous)
       throws OperationException {
     Path folder = slots.folder(slot);
     Map<String, String> env =
@@ -314,12 +314,7 @@ public final class FirmwareUpdateOperation implements JobOperation {
 
   /** Polls the health command; null when healthy, else the rolled-back result. */
   private OperationResult healthWindow(
-      OperationContext ctx,
-      Request r,
-      String slot,
-      String previous,
-      Path folder,
-      Map<String, String> env)
+      Step ctx, Request r, String slot, String previous, Path folder, Map<String, String> env)
       throws IOException, InterruptedException, OperationException {
     ctx.progress("health-check", 100, Map.of("slot", slot));
     ctx.extendStepTimeout(settings.healthWindow().plusSeconds(60));
@@ -372,7 +367,7 @@ public final class FirmwareUpdateOperation implements JobOperation {
   }
 
   private OperationResult rollBack(
-      OperationContext ctx, String slot, String previous, FirmwareReason reason, String why)
+      Step ctx, String slot, String previous, FirmwareReason reason, String why)
       throws OperationException {
     LOG.warn(
         "{}: {} Switching back to {}", reason.name(), why, previous == null ? "none" : previous);

@@ -75,7 +75,7 @@ class DownloadFileOperationTest {
     OperationFailure e = assertThrows(OperationFailure.class, () -> op.execute(ctx));
     assertEquals(FirmwareReason.DIGEST_MISMATCH, e.code());
     assertFalse(Files.exists(tmp.resolve("downloads/sub/probe.tar.gz")));
-    assertFalse(Files.exists(ctx.workDir().resolve(Fetch.ARTIFACT)));
+    assertFalse(Files.exists(Step.of(ctx).workDir().resolve(Fetch.ARTIFACT)));
   }
 
   @Test

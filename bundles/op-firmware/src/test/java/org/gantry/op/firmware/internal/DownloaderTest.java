@@ -27,6 +27,7 @@ class DownloaderTest {
   private byte[] body;
   private Path part;
   private TestContext ctx;
+  private Step step;
 
   @BeforeEach
   void setUp() throws Exception {
@@ -35,6 +36,7 @@ class DownloaderTest {
     new Random(7).nextBytes(body);
     part = tmp.resolve("artifact.part");
     ctx = new TestContext(Map.of(), tmp);
+    step = Step.of(ctx);
   }
 
   @AfterEach
@@ -58,11 +60,11 @@ class DownloaderTest {
   void downloadsWithStreamedDigestAndReportsProgressInBytes() throws Exception {
     server.serve("/fw.bin", body);
     Downloader.Downloaded d =
-        downloader().download(ctx, server.uri("/fw.bin"), (long) body.length, part, () -> null);
+        downloader().download(step, server.uri("/fw.bin"), (long) body.length, part, () -> null);
     assertEquals(body.length, d.size());
     assertArrayEquals(sha(body), d.sha256());
     assertArrayEquals(body, Files.readAllBytes(part));
-    assertEquals(Long.toString(body.length), ctx.checkpoints.get(Downloader.CP_OFFSET));
+    assertEquals(Long.toString(body.length), step.checkpoint(Downloader.CP_OFFSET).orElse(null));
   }
 
   /** FAULTS 15: five flaps, each cutting the connection mid-body; every retry resumes by Range. */
@@ -72,7 +74,7 @@ class DownloaderTest {
     b.cutAfter = 500_000;
     b.cutTimes.set(5);
     Downloader.Downloaded d =
-        downloader().download(ctx, server.uri("/fw.bin"), (long) body.length, part, () -> null);
+        downloader().download(step, server.uri("/fw.bin"), (long) body.length, part, () -> null);
     assertArrayEquals(sha(body), d.sha256());
     List<FaultServer.Request> reqs = server.requests();
     assertEquals(
@@ -90,9 +92,9 @@ class DownloaderTest {
   void resumesAfterARestartFromTheCheckpointedOffsetAndHashesTheWholeFile() throws Exception {
     server.serve("/fw.bin", body);
     Files.write(part, java.util.Arrays.copyOf(body, 1_200_000));
-    ctx.checkpoints.put(Downloader.CP_OFFSET, "1000000");
+    step.checkpoint(Downloader.CP_OFFSET, "1000000");
     Downloader.Downloaded d =
-        downloader().download(ctx, server.uri("/fw.bin"), (long) body.length, part, () -> null);
+        downloader().download(step, server.uri("/fw.bin"), (long) body.length, part, () -> null);
     assertArrayEquals(sha(body), d.sha256());
     assertEquals("bytes=1000000-", server.requests().get(0).header("Range"));
   }
@@ -105,7 +107,7 @@ class DownloaderTest {
     b.stallTimes.set(1);
     Downloader.Downloaded d =
         downloader(TestConfig.in(tmp).set("download.idle.seconds", 1))
-            .download(ctx, server.uri("/fw.bin"), (long) body.length, part, () -> null);
+            .download(step, server.uri("/fw.bin"), (long) body.length, part, () -> null);
     assertArrayEquals(sha(body), d.sha256());
     assertEquals("bytes=100000-", server.requests().get(1).header("Range"));
   }
@@ -120,7 +122,7 @@ class DownloaderTest {
             OperationFailure.class,
             () ->
                 downloader(TestConfig.in(tmp).set("download.total.seconds", 2))
-                    .download(ctx, server.uri("/fw.bin"), (long) body.length, part, () -> null));
+                    .download(step, server.uri("/fw.bin"), (long) body.length, part, () -> null));
     assertEquals(FirmwareReason.DOWNLOAD_TIMEOUT, e.code());
     assertTrue(e.getMessage().contains("download.total.seconds"), e.getMessage());
   }
@@ -139,7 +141,7 @@ class DownloaderTest {
                         TestConfig.in(tmp)
                             .set("download.idle.seconds", 1)
                             .set("download.attempts", 2))
-                    .download(ctx, server.uri("/fw.bin"), (long) body.length, part, () -> null));
+                    .download(step, server.uri("/fw.bin"), (long) body.length, part, () -> null));
     assertEquals(FirmwareReason.DOWNLOAD_FAILED, e.code());
     assertTrue(e.getMessage().contains("download.idle.seconds"), e.getMessage());
   }
@@ -155,10 +157,10 @@ class DownloaderTest {
             OperationFailure.class,
             () ->
                 downloader()
-                    .download(ctx, server.uri("/fw.bin"), (long) body.length, part, () -> null));
+                    .download(step, server.uri("/fw.bin"), (long) body.length, part, () -> null));
     assertEquals(FirmwareReason.SIZE_EXCEEDED, e.code());
     assertFalse(Files.exists(part));
-    assertFalse(ctx.checkpoints.containsKey(Downloader.CP_OFFSET));
+    assertFalse(step.checkpoint(Downloader.CP_OFFSET).isPresent());
   }
 
   /** FAULTS 12: no declared size: the configured cap bounds the disk use. */
@@ -170,7 +172,7 @@ class DownloaderTest {
             OperationFailure.class,
             () ->
                 downloader(TestConfig.in(tmp).set("max.size.bytes", 1_000_000L))
-                    .download(ctx, server.uri("/fw.bin"), null, part, () -> null));
+                    .download(step, server.uri("/fw.bin"), null, part, () -> null));
     assertEquals(FirmwareReason.SIZE_EXCEEDED, e.code());
     assertTrue(e.getMessage().contains("max.size.bytes"), e.getMessage());
     assertFalse(Files.exists(part));
@@ -187,7 +189,7 @@ class DownloaderTest {
     Downloader.Downloaded d =
         downloader()
             .download(
-                ctx,
+                step,
                 server.uri("/fw.bin?X-Amz-Signature=old"),
                 (long) body.length,
                 part,
@@ -213,7 +215,7 @@ class DownloaderTest {
     OperationFailure e =
         assertThrows(
             OperationFailure.class,
-            () -> downloader().download(ctx, url, (long) body.length, part, () -> url));
+            () -> downloader().download(step, url, (long) body.length, part, () -> url));
     assertEquals(FirmwareReason.URL_EXPIRED, e.code());
   }
 
@@ -222,7 +224,7 @@ class DownloaderTest {
     OperationFailure e =
         assertThrows(
             OperationFailure.class,
-            () -> downloader().download(ctx, server.uri("/missing.bin"), 10L, part, () -> null));
+            () -> downloader().download(step, server.uri("/missing.bin"), 10L, part, () -> null));
     assertEquals(FirmwareReason.HTTP_STATUS, e.code());
     assertEquals(1, server.requests().size());
     assertFalse(e.getMessage().contains("?"), "the message carries no query string");
@@ -236,7 +238,7 @@ class DownloaderTest {
     b.cutTimes.set(1);
     b.ignoreRange = true;
     Downloader.Downloaded d =
-        downloader().download(ctx, server.uri("/fw.bin"), (long) body.length, part, () -> null);
+        downloader().download(step, server.uri("/fw.bin"), (long) body.length, part, () -> null);
     assertArrayEquals(sha(body), d.sha256());
     assertArrayEquals(body, Files.readAllBytes(part));
   }
@@ -252,12 +254,14 @@ class DownloaderTest {
     OperationFailure e =
         assertThrows(
             OperationFailure.class,
-            () -> downloader().download(ctx, server.uri("/fw.bin"), null, part, () -> null));
+            () -> downloader().download(step, server.uri("/fw.bin"), null, part, () -> null));
     assertEquals(FirmwareReason.DISK_FULL, e.code());
     assertFalse(Files.exists(part, java.nio.file.LinkOption.NOFOLLOW_LINKS));
   }
 
+  /** The 10 s limit is far below the 30 s idle deadline and the server's 20 s stall. */
   @Test
+  @Timeout(10)
   void cancellationStopsTheDownload() throws Exception {
     FaultServer.Behaviour b = server.serve("/fw.bin", body);
     b.stallAfter = 1000;
@@ -265,10 +269,13 @@ class DownloaderTest {
     Thread canceller =
         new Thread(
             () -> {
-              while (server.requests().isEmpty()) {
-                Thread.onSpinWait();
+              try {
+                if (server.awaitRequest(10)) {
+                  ctx.cancel();
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
               }
-              ctx.cancel();
             });
     canceller.start();
     OperationFailure e =
@@ -276,7 +283,7 @@ class DownloaderTest {
             OperationFailure.class,
             () ->
                 downloader(TestConfig.in(tmp).set("download.idle.seconds", 30))
-                    .download(ctx, server.uri("/fw.bin"), (long) body.length, part, () -> null));
+                    .download(step, server.uri("/fw.bin"), (long) body.length, part, () -> null));
     canceller.join(5000);
     assertTrue(
         e.code() == FirmwareReason.CANCELLED, "cancelled long before the 30 s idle deadline");

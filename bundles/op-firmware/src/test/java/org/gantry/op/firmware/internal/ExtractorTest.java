@@ -38,8 +38,8 @@ class ExtractorTest {
     return extractor(TestConfig.in(tmp));
   }
 
-  private static TestContext ctx(Path dir) {
-    return new TestContext(Map.of(), dir);
+  private static Step ctx(Path dir) {
+    return Step.of(new TestContext(Map.of(), dir));
   }
 
   private OperationFailure refused(Path archive, Format f, Extractor x) {

@@ -61,6 +61,8 @@ final class FaultServer implements AutoCloseable {
   private final Map<String, Behaviour> paths = new ConcurrentHashMap<>();
   private final List<Request> requests = new CopyOnWriteArrayList<>();
   private final List<Socket> open = new CopyOnWriteArrayList<>();
+  private final java.util.concurrent.CountDownLatch firstRequest =
+      new java.util.concurrent.CountDownLatch(1);
 
   FaultServer() throws IOException {
     server = new ServerSocket();
@@ -76,6 +78,11 @@ final class FaultServer implements AutoCloseable {
 
   URI uri(String path) {
     return URI.create("http://127.0.0.1:" + server.getLocalPort() + path);
+  }
+
+  /** Waits until the server has received a request; false when none came in time. */
+  boolean awaitRequest(long seconds) throws InterruptedException {
+    return firstRequest.await(seconds, TimeUnit.SECONDS);
   }
 
   List<Request> requests() {
@@ -115,6 +122,7 @@ final class FaultServer implements AutoCloseable {
         String path = URI.create(target).getPath();
         String query = URI.create(target).getQuery();
         requests.add(new Request(target, headers));
+        firstRequest.countDown();
         Behaviour b = paths.get(path);
         if (b == null) {
           respond(out, 404, "Not Found", Map.of(), new byte[0]);

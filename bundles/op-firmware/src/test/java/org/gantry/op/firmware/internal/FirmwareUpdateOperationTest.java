@@ -206,7 +206,8 @@ class FirmwareUpdateOperationTest {
     assertEquals(FirmwareReason.DIGEST_MISMATCH, e.code());
     assertEquals("slot-a", active());
     assertFalse(Files.exists(firmware.resolve("slot-b")));
-    assertFalse(Files.exists(ctx.workDir().resolve(Fetch.ARTIFACT)), "the file was deleted");
+    assertFalse(
+        Files.exists(Step.of(ctx).workDir().resolve(Fetch.ARTIFACT)), "the file was deleted");
   }
 
   private void assertNothingInstalled(TestContext ctx) throws Exception {
@@ -214,7 +215,8 @@ class FirmwareUpdateOperationTest {
     try (var s = Files.list(firmware)) {
       assertEquals(List.of(), s.toList(), "no slot, no staging folder");
     }
-    assertFalse(Files.exists(ctx.workDir().resolve(Fetch.ARTIFACT)), "the file was deleted");
+    assertFalse(
+        Files.exists(Step.of(ctx).workDir().resolve(Fetch.ARTIFACT)), "the file was deleted");
     assertFalse(Files.exists(activations), "no activation ran");
   }
 
@@ -275,8 +277,8 @@ class FirmwareUpdateOperationTest {
     assertEquals(Status.SUCCEEDED, op.execute(first).status());
     // the state a crash right after the checkpoint, before the pointer moved, leaves behind
     Map<String, String> cps = new ConcurrentHashMap<>(first.checkpoints);
-    cps.remove(FirmwareUpdateOperation.CP_ACTIVATED);
-    cps.remove(FirmwareUpdateOperation.CP_HOOK_DONE);
+    cps.keySet().removeIf(k -> k.endsWith("." + FirmwareUpdateOperation.CP_ACTIVATED));
+    cps.keySet().removeIf(k -> k.endsWith("." + FirmwareUpdateOperation.CP_HOOK_DONE));
     Folders.writeAtomically(firmware.resolve("active"), "slot-a\n");
     int requests = server.requests().size();
 
@@ -298,7 +300,7 @@ class FirmwareUpdateOperationTest {
     TestContext first = ctx(p);
     assertEquals(Status.SUCCEEDED, op.execute(first).status());
     Map<String, String> cps = new ConcurrentHashMap<>(first.checkpoints);
-    cps.remove(FirmwareUpdateOperation.CP_ACTIVATED);
+    cps.keySet().removeIf(k -> k.endsWith("." + FirmwareUpdateOperation.CP_ACTIVATED));
     Files.delete(firmware.resolve("slot-b/healthy"));
 
     TestContext after = new TestContext(p, first.workDir(), cps);
@@ -310,6 +312,24 @@ class FirmwareUpdateOperationTest {
     OperationResult again = op.execute(new TestContext(p, first.workDir(), after.checkpoints));
     assertEquals(Status.FAILED, again.status());
     assertEquals(FirmwareReason.HEALTH_CHECK_FAILED, again.reason().orElseThrow());
+  }
+
+  /**
+   * Two firmware-update steps in one execution (an AWS OTA job with two files) share the engine's
+   * checkpoints and work folder: the second is not mistaken for the first, finished, one.
+   */
+  @Test
+  void twoStepsOfOneExecutionKeepTheirCheckpointsApart() throws Exception {
+    FirmwareUpdateOperation op = op();
+    Map<String, Object> first = signed("1.0.0", image("1.0.0", "healthy"));
+    Map<String, Object> second = signed("1.1.0", image("1.1.0", "healthy"));
+    Path work = Files.createDirectories(tmp.resolve("shared-work"));
+    Map<String, String> shared = new ConcurrentHashMap<>();
+    assertEquals(Status.SUCCEEDED, op.execute(new TestContext(first, work, shared)).status());
+    OperationResult r = op.execute(new TestContext(second, work, shared));
+    assertEquals(Status.SUCCEEDED, r.status(), r.toString());
+    assertEquals("slot-b", active());
+    assertEquals("1.1.0", Files.readString(firmware.resolve("slot-b/VERSION")));
   }
 
   /** FAULTS 5: a replayed document without a version is refused by its digest. */
