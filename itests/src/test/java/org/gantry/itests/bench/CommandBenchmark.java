@@ -295,7 +295,8 @@ public class CommandBenchmark {
    * notify-next (published by the test's thread) reach the broker before that empty one (published
    * by the service's thread), and a gateway that takes the newest notify-next as the truth then
    * idles until its poll interval (300 s) with a job waiting: seen on 2026-12-02 with the engine of
-   * abfb8f5 in 3 runs of 4, reproduced with {@code -Dgantry.bench.backToBack=true}.
+   * abfb8f5 in 3 runs of 4; {@code -Dgantry.bench.backToBack=true} queues at once and so exposes it
+   * again, as thread timing allows.
    */
   private static void awaitIdle(BenchClient watcher, String job) throws InterruptedException {
     if (!BACK_TO_BACK) {
