@@ -30,7 +30,6 @@ import org.gantry.itests.crash.GantryProcess;
 import org.gantry.itests.support.TestJobsService;
 import org.gantry.itests.support.TestJobsService.Execution;
 import org.gantry.protocol.ExecutionStatus;
-import org.gantry.protocol.JobsTopics;
 import org.junit.Test;
 
 /**
@@ -75,12 +74,6 @@ public class CommandBenchmark {
   private static final Duration JOB_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration SPAWN_TIMEOUT = Duration.ofSeconds(10);
   private static final Path SETSID = Path.of("/usr/bin/setsid");
-
-  /**
-   * Queue each sequential job the moment the previous one is SUCCEEDED at the service, without
-   * waiting for the service's notify-next of the empty queue; see {@link #awaitIdle}.
-   */
-  private static final boolean BACK_TO_BACK = Boolean.getBoolean("gantry.bench.backToBack");
 
   private final Figures figures = new Figures();
   private final List<String> commandJobs = new ArrayList<>();
@@ -148,11 +141,7 @@ public class CommandBenchmark {
       NoDelayTlsSocketFactory serviceSockets = pki.sockets(serviceId);
       try (TestJobsService jobs = TestJobsService.start(url, serviceSockets)) {
         figures.note("the jobs service negotiated " + serviceSockets.negotiated());
-        try (BenchClient watcher =
-            BenchClient.connect(url, "bench-cmd-watch", null, pki.sockets(rttId))) {
-          watcher.subscribe(new JobsTopics(THING).notifyNext());
-          runGateway(work, pki, gatewayId, url, jobs, watcher, rtt, spawn, spawnSetsid);
-        }
+        runGateway(work, pki, gatewayId, url, jobs, rtt, spawn, spawnSetsid);
       }
     }
     figures.write(
@@ -165,7 +154,6 @@ public class CommandBenchmark {
       Identity gatewayId,
       String url,
       TestJobsService jobs,
-      BenchClient watcher,
       Spread rtt,
       Spread spawn,
       Spread spawnSetsid)
@@ -215,13 +203,10 @@ public class CommandBenchmark {
             List.of("ERROR", "WARN", subscribed, installed))) {
       gateway.awaitLine("subscription line", l -> l.contains(subscribed), START_TIMEOUT);
       gateway.awaitLine("op-command installed", l -> l.contains(installed), START_TIMEOUT);
-      figures.note(
-          BACK_TO_BACK
-              ? "sequential jobs back to back: each queued once the previous is SUCCEEDED"
-              : "sequential jobs: each queued once the previous is SUCCEEDED and the service's"
-                  + " notify-next of the empty queue went out");
 
-      // Warm-up, then the measured jobs, one at a time: queued only after the previous ended.
+      // Warm-up, then the measured jobs, one at a time, each queued the moment the previous one is
+      // SUCCEEDED at the service: its notify-next then races the service's notify-next of the empty
+      // queue, which must not leave the gateway idle (it did before 1457663: itests/README.md).
       Map<String, Instant> queued = new LinkedHashMap<>();
       long cpuBefore = 0;
       for (int i = -JOB_WARMUP; i < JOB_SAMPLES; i++) {
@@ -231,7 +216,6 @@ public class CommandBenchmark {
         String job = "echo-" + (i + JOB_WARMUP);
         Instant q = Instant.now();
         runOne(jobs, job, ECHO_JOB);
-        awaitIdle(watcher, job);
         if (i >= 0) {
           queued.put(job, q);
         }
@@ -254,7 +238,6 @@ public class CommandBenchmark {
       operationTimes(data.resolve("log").resolve("gantry.log"), queued, spawn);
 
       throughput(jobs);
-      awaitIdle(watcher, "tp-" + (THROUGHPUT_JOBS - 1));
 
       // The same gateway and connection with an operation that starts no process.
       Map<String, Instant> diag = new LinkedHashMap<>();
@@ -263,7 +246,6 @@ public class CommandBenchmark {
         Instant q = Instant.now();
         jobs.queue(THING, job, EngineBenchmark.DIAGNOSTICS);
         jobs.awaitStatus(THING, job, ExecutionStatus.SUCCEEDED, JOB_TIMEOUT);
-        awaitIdle(watcher, job);
         diag.put(job, q);
       }
       Spread diagnostics = Spread.of(EngineBenchmark.latencies(jobs, THING, diag));
@@ -286,23 +268,6 @@ public class CommandBenchmark {
       }
       int status = gateway.stop();
       figures.note("gateway stopped with exit status " + status);
-    }
-  }
-
-  /**
-   * Waits for the notify-next with no execution that the service publishes once the job it just
-   * ended leaves the queue empty, as a third client sees it. Queuing the next job earlier lets its
-   * notify-next (published by the test's thread) reach the broker before that empty one (published
-   * by the service's thread), and a gateway that takes the newest notify-next as the truth then
-   * idles until its poll interval (300 s) with a job waiting: seen on 2026-12-02 with the engine of
-   * abfb8f5 in 3 runs of 4; {@code -Dgantry.bench.backToBack=true} queues at once and so exposes it
-   * again, as thread timing allows.
-   */
-  private static void awaitIdle(BenchClient watcher, String job) throws InterruptedException {
-    if (!BACK_TO_BACK) {
-      watcher.await(
-          "notify-next of the empty queue after " + job,
-          m -> !m.payload().contains("\"execution\""));
     }
   }
 
