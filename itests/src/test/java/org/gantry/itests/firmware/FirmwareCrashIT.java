@@ -42,12 +42,12 @@ import org.junit.BeforeClass;
 import org.junit.Test;
 
 /**
- * Issue 9's process-level test: the assembled gateway runs a {@code firmware-update} job (the
- * op-firmware bundle and Commons Compress dropped into the deploy folder of a private copy of the
- * runtime), is killed with SIGKILL at one step of the pipeline, and is started again on the same
- * data folder. The service must end up with exactly one terminal status for the execution: the
- * download resumes with a Range request; an activation interrupted runs again and finishes; a
- * health window interrupted is run again and rolls back.
+ * Issue 9's process-level test: the assembled gateway (a private copy of the runtime whose gateway
+ * role includes the feature gantry-op-firmware) runs a {@code firmware-update} job, is killed with
+ * SIGKILL at one step of the pipeline, and is started again on the same data folder. The service
+ * must end up with exactly one terminal status for the execution: the download resumes with a Range
+ * request; an activation interrupted runs again and finishes; a health window interrupted is run
+ * again and rolls back.
  */
 public class FirmwareCrashIT {
 
@@ -115,8 +115,9 @@ public class FirmwareCrashIT {
     CountDownLatch stall = new CountDownLatch(1);
     stalls.put("/healthy.tar.gz", stall);
     String thing = "fw-download";
-    jobs.queue(thing, "fw-1", document("/healthy.tar.gz", healthy));
     gateway = start(home, thing, "armed");
+    awaitOperation();
+    jobs.queue(thing, "fw-1", document("/healthy.tar.gz", healthy));
     Path part = awaitFile(home, "artifact.part", p -> size(p) >= STALL_AT);
     gateway.close();
     stalls.remove("/healthy.tar.gz");
@@ -138,8 +139,9 @@ public class FirmwareCrashIT {
   public void killedWhileActivatingRunsTheActivationAgainAndSucceedsOnce() throws Exception {
     Path home = runtime("activate");
     String thing = "fw-activate";
-    jobs.queue(thing, "fw-2", document("/healthy.tar.gz", healthy));
     gateway = start(home, thing, "armed");
+    awaitOperation();
+    jobs.queue(thing, "fw-2", document("/healthy.tar.gz", healthy));
     awaitFile(home.resolve("work"), "activation-started", p -> true);
     gateway.close();
     Files.delete(home.resolve("work/activation-started"));
@@ -160,8 +162,9 @@ public class FirmwareCrashIT {
     Path home = runtime("health");
     Files.writeString(home.resolve("work/release-activation"), "go");
     String thing = "fw-health";
-    jobs.queue(thing, "fw-3", document("/unhealthy.tar.gz", unhealthy));
     gateway = start(home, thing, "armed");
+    awaitOperation();
+    jobs.queue(thing, "fw-3", document("/unhealthy.tar.gz", unhealthy));
     awaitFile(home.resolve("work"), "health-started", p -> true);
     gateway.close();
 
@@ -283,7 +286,7 @@ public class FirmwareCrashIT {
   }
 
   /**
-   * A private copy of the unpacked runtime with the firmware operation in its deploy folder and its
+   * A private copy of the unpacked runtime with the firmware feature in its gateway role and its
    * configuration: slots under home/firmware, an activation command that waits for a release file,
    * a health command that looks for the image's marker file; a short health window.
    */
@@ -310,21 +313,15 @@ public class FirmwareCrashIT {
         }
       }
     }
-    List<String> wanted =
-        List.of(
-            "org.gantry.op.firmware-",
-            "commons-compress-",
-            "commons-io-",
-            "commons-lang3-",
-            "commons-codec-");
-    try (Stream<Path> jars = Files.walk(home.resolve("system"))) {
-      for (Path jar : jars.filter(p -> p.toString().endsWith(".jar")).toList()) {
-        String file = jar.getFileName().toString();
-        if (wanted.stream().anyMatch(file::startsWith)) {
-          Files.copy(jar, home.resolve("deploy").resolve(file));
-        }
-      }
-    }
+    // The gateway role of this copy includes the firmware feature, so its bundles are installed
+    // at start like the engine's; from deploy/ they could come after the engine resumes the job.
+    Path features = home.resolve("features.xml");
+    String xml = Files.readString(features);
+    String diagnostics = "<feature name=\"gantry-op-diagnostics\"";
+    int at = xml.indexOf('>', xml.indexOf(diagnostics)) + 1;
+    Files.writeString(
+        features,
+        xml.substring(0, at) + "\n    <feature>gantry-op-firmware</feature>" + xml.substring(at));
     Path work = Files.createDirectories(home.resolve("work"));
     Path activate = work.resolve("activate.sh");
     Files.writeString(
@@ -344,19 +341,20 @@ public class FirmwareCrashIT {
     for (Path script : List.of(activate, health)) {
       Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
     }
+    // FileInstall's typed syntax (for the arrays): then every value is typed.
     Files.writeString(
-        home.resolve("deploy/org.gantry.op.firmware.config"),
-        "firmware.dir=\""
+        home.resolve("etc/org.gantry.op.firmware.cfg"),
+        "firmware.dir = \""
             + home.resolve("firmware")
-            + "\"\ndownload.dir=\""
+            + "\"\ndownload.dir = \""
             + home.resolve("downloads")
-            + "\"\nhttp.allowed=B\"true\"\n"
-            + "download.checkpoint.bytes=L\"65536\"\n"
-            + "activate.command=[\""
+            + "\"\nhttp.allowed = B\"true\"\n"
+            + "download.checkpoint.bytes = L\"65536\"\n"
+            + "activate.command = [\""
             + activate
-            + "\"]\nhealth.command=[\""
+            + "\"]\nhealth.command = [\""
             + health
-            + "\"]\nhealth.window.seconds=I\"3\"\nhealth.interval.ms=I\"200\"\n");
+            + "\"]\nhealth.window.seconds = I\"3\"\nhealth.interval.ms = I\"200\"\n");
     return home;
   }
 
@@ -374,7 +372,18 @@ public class FirmwareCrashIT {
             home.resolve("data").toString()),
         "",
         System.out,
-        List.of("ERROR", "Firmware operation ready", "Subscribed to the jobs topics"));
+        List.of("ERROR", "Operation 'firmware-update' installed", "Subscribed to the jobs topics"));
+  }
+
+  /**
+   * The operation activates once FileInstall hands it its configuration, which may be after the
+   * engine is up: a job queued before would be refused (OPERATION_NOT_INSTALLED).
+   */
+  private void awaitOperation() throws InterruptedException {
+    gateway.awaitLine(
+        "the firmware-update operation installed",
+        l -> l.contains("Operation 'firmware-update' installed"),
+        TIMEOUT);
   }
 
   private static long size(Path p) {

@@ -19,6 +19,7 @@ import org.gantry.op.firmware.internal.Fetch.Verified;
 import org.gantry.op.firmware.internal.Request.Kind;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +32,7 @@ import org.slf4j.LoggerFactory;
     service = JobOperation.class,
     property = JobOperation.TYPE + "=" + DownloadFileOperation.OPERATION_TYPE,
     configurationPid = FirmwareConfig.PID,
+    configurationPolicy = ConfigurationPolicy.REQUIRE,
     immediate = true)
 public final class DownloadFileOperation implements JobOperation {
 

@@ -25,6 +25,7 @@ import org.gantry.op.firmware.internal.Request.Kind;
 import org.gantry.op.firmware.internal.Slots.Installed;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
 import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +43,7 @@ import org.slf4j.LoggerFactory;
     service = JobOperation.class,
     property = JobOperation.TYPE + "=" + FirmwareUpdateOperation.OPERATION_TYPE,
     configurationPid = FirmwareConfig.PID,
+    configurationPolicy = ConfigurationPolicy.REQUIRE,
     immediate = true)
 @Designate(ocd = FirmwareConfig.class)
 public final class FirmwareUpdateOperation implements JobOperation {
