@@ -36,6 +36,9 @@ final class Execution {
 
   boolean forceCanceled;
 
+  /** The timeout a timer is armed for (not stored: the timers are rebuilt at start). */
+  transient Long armedFor;
+
   /** Position in the hub-wide queue order (given on release): a thing's executions run in it. */
   long queueSeq;
 

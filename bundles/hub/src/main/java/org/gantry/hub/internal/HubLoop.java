@@ -74,10 +74,12 @@ final class HubLoop {
     return f;
   }
 
-  /** Stops after the batch in hand; waits up to {@code millis} for the thread to end. */
+  /**
+   * Stops after the batch in hand; waits up to {@code millis} for the thread to end. The thread is
+   * not interrupted: an interrupt during a write would close the store's channel mid-batch.
+   */
   void stop(long millis) {
     running = false;
-    thread.interrupt();
     try {
       thread.join(millis);
     } catch (InterruptedException e) {

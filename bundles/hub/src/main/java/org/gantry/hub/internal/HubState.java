@@ -296,8 +296,12 @@ final class HubState {
   /** Records a change of an execution and arms its timeout. */
   void touch(Execution e) {
     record("E:" + e.id(), "execution", e);
-    if (e.timeoutAt != null && e.status == ExecutionStatus.IN_PROGRESS) {
+    if (e.timeoutAt != null
+        && e.status == ExecutionStatus.IN_PROGRESS
+        && !e.timeoutAt.equals(e.armedFor)) {
+      // One timer per deadline: progress updates that keep the timer add none.
       timers.add(new Timer(e.timeoutAt, e));
+      e.armedFor = e.timeoutAt;
     }
   }
 

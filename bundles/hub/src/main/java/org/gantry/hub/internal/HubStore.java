@@ -119,7 +119,7 @@ final class HubStore implements Closeable {
     generation = image.generation;
     Path logFile = logFile();
     int batches = replay(logFile, image);
-    deleteOtherLogs();
+    deleteOtherLogs(image.quarantined);
     HubState state = image.build();
     log =
         FileChannel.open(
@@ -249,6 +249,7 @@ final class HubStore implements Closeable {
   private static final class Image {
     long generation;
     long lastSeq;
+    boolean quarantined;
     final Map<String, Thing> things = new LinkedHashMap<>();
     final Map<String, ThingGroup> groups = new LinkedHashMap<>();
     final Set<List<String>> memberships = new LinkedHashSet<>();
@@ -465,12 +466,21 @@ final class HubStore implements Closeable {
     }
   }
 
-  private void deleteOtherLogs() {
+  private void deleteOtherLogs(boolean quarantined) {
     String keep = LOG + generation;
+    String stamp = Instant.now().toString().replace(':', '-');
     try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, LOG + "*")) {
       for (Path p : s) {
         String name = p.getFileName().toString();
-        if (!name.equals(keep) && !name.contains(".corrupt-")) {
+        if (name.equals(keep) || name.contains(".corrupt-")) {
+          continue;
+        }
+        if (quarantined) {
+          // The log of the snapshot that was moved aside: kept with it for inspection.
+          Path aside = dir.resolve(name + ".corrupt-" + stamp);
+          Files.move(p, aside);
+          LOG_.error("Moved {} aside as {} with its snapshot", p, aside);
+        } else {
           Files.deleteIfExists(p);
           LOG_.info("Deleted {}: a log that an earlier compaction had folded in", p);
         }
@@ -509,6 +519,7 @@ final class HubStore implements Closeable {
     // Its log belongs to it: replaying that onto an empty hub would invent a half state.
     Image image = new Image();
     image.generation = -1;
+    image.quarantined = true;
     return image;
   }
 

@@ -224,6 +224,14 @@ class HubStoreTest {
     assertFalse(Files.exists(file));
     Path aside = quarantined();
     assertEquals(all.length / 2, Files.size(aside), "the bad file is kept for inspection");
+    try (Stream<Path> files = Files.list(dir)) {
+      assertEquals(
+          1,
+          files
+              .filter(p -> p.getFileName().toString().startsWith(HubStore.LOG + "1.corrupt-"))
+              .count(),
+          "its log is kept with it, not replayed and not deleted");
+    }
   }
 
   @Test
