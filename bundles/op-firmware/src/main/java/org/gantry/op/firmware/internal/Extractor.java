@@ -151,6 +151,7 @@ final class Extractor {
   }
 
   private void zip(Path archive, Run run) throws IOException, OperationFailure {
+    checkCentralDirectory(archive);
     try (ZipFile zip = ZipFile.builder().setPath(archive).get()) {
       // The central directory lists every entry: names, links and count are refused before a byte
       // is written. Sizes in it may lie, so bytes are also counted while writing.
@@ -174,6 +175,58 @@ final class Extractor {
         try (InputStream in = zip.getInputStream(e)) {
           file(run, dest, in, (e.getUnixMode() & 0100) != 0, e.getName());
         }
+      }
+    }
+  }
+
+  /** Bytes of central directory allowed per entry of {@code extract.max.entries}. */
+  static final int CENTRAL_BYTES_PER_ENTRY = 1024;
+
+  /**
+   * ZipFile reads the whole central directory into memory before a single entry can be counted, so
+   * a zip of a million entries would fill the heap first. Its size, from the end-of-central-
+   * directory record (or the zip64 one), is checked before: at most {@value
+   * #CENTRAL_BYTES_PER_ENTRY} bytes per allowed entry.
+   */
+  private void checkCentralDirectory(Path archive) throws IOException, OperationFailure {
+    long limit = (long) limits.maxEntries() * CENTRAL_BYTES_PER_ENTRY;
+    try (FileChannel ch = FileChannel.open(archive, StandardOpenOption.READ)) {
+      long size = ch.size();
+      int tail = (int) Math.min(size, 22 + 65_535);
+      ByteBuffer b = ByteBuffer.allocate(tail).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      ch.read(b, size - tail);
+      int eocd = -1;
+      for (int i = tail - 22; i >= 0; i--) {
+        if (b.getInt(i) == 0x06054b50) {
+          eocd = i;
+          break;
+        }
+      }
+      if (eocd < 0) {
+        return; // not a zip: ZipFile says so with its own message
+      }
+      long entries = b.getShort(eocd + 10) & 0xffffL;
+      long central = b.getInt(eocd + 12) & 0xffffffffL;
+      if ((entries == 0xffff || central == 0xffffffffL)
+          && eocd >= 20
+          && b.getInt(eocd - 20) == 0x07064b50) {
+        long zip64 = b.getLong(eocd - 20 + 8);
+        ByteBuffer r = ByteBuffer.allocate(56).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        ch.read(r, zip64);
+        if (r.getInt(0) == 0x06064b50) {
+          entries = r.getLong(32);
+          central = r.getLong(40);
+        }
+      }
+      if (entries > limits.maxEntries() || central > limit || central < 0) {
+        throw FirmwareReason.ARCHIVE_TOO_MANY_ENTRIES.fail(
+            "The zip declares "
+                + entries
+                + " entries in a central directory of "
+                + central
+                + " bytes, more than "
+                + limits.maxEntries()
+                + " entries (extract.max.entries) allow; refused before reading it.");
       }
     }
   }

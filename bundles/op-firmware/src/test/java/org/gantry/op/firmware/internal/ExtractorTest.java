@@ -188,6 +188,21 @@ class ExtractorTest {
     assertEquals(FirmwareReason.ARCHIVE_TOO_MANY_ENTRIES, e.code());
   }
 
+  /** FAULTS 19, a million entries: a zip's central directory is sized up before it is read. */
+  @Test
+  void aZipWithMoreEntriesThanAllowedIsRefusedBeforeItsDirectoryIsRead() throws Exception {
+    Path a = tmp.resolve("many.zip");
+    try (Archives z = Archives.zip(a)) {
+      for (int i = 0; i < 300; i++) {
+        z.file("entry-" + i, new byte[0]);
+      }
+    }
+    OperationFailure e =
+        refused(a, Format.ZIP, extractor(TestConfig.in(tmp).set("extract.max.entries", 10)));
+    assertEquals(FirmwareReason.ARCHIVE_TOO_MANY_ENTRIES, e.code());
+    assertTrue(e.getMessage().contains("declares 300 entries"), e.getMessage());
+  }
+
   @Test
   void anEntryNamedTwiceIsRefused() throws Exception {
     Path a = tmp.resolve("dup.tar");
