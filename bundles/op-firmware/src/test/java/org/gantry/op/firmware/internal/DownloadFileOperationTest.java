@@ -88,6 +88,35 @@ class DownloadFileOperationTest {
     assertArrayEquals(body, Files.readAllBytes(tmp.resolve("downloads/sub/probe.tar.gz")));
   }
 
+  /**
+   * FAULTS 14 through the operation: the URL expires mid-download, the job document fetched again
+   * (OperationContext.refreshParameters) gives a fresh one, the download resumes by Range and the
+   * whole file's digest matches.
+   */
+  @Test
+  void anExpiredUrlIsReplacedFromTheDocumentFetchedAgain() throws Exception {
+    FaultServer.Behaviour b = server.serve("/tools/probe.tar.gz", body);
+    b.cutAfter = 200_000;
+    b.cutTimes.set(1);
+    b.expireOnCut = true;
+    String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
+    Map<String, Object> p = Map.of("url", url(), "filePath", "probe.tar.gz", "sha256", sha);
+    TestContext ctx = new TestContext(p, Files.createDirectories(tmp.resolve("w")));
+    ctx.refreshWith(
+        Map.of(
+            "url",
+            server.uri("/tools/probe.tar.gz").toString() + "?X-Amz-Signature=fresh",
+            "filePath",
+            "probe.tar.gz",
+            "sha256",
+            sha));
+    OperationResult r = new DownloadFileOperation(TestConfig.in(tmp).settings()).execute(ctx);
+    assertEquals(OperationResult.Status.SUCCEEDED, r.status(), r.toString());
+    assertEquals(1, ctx.refreshes.get());
+    assertArrayEquals(body, Files.readAllBytes(tmp.resolve("downloads/probe.tar.gz")));
+    assertEquals("bytes=200000-", server.requests().get(2).header("Range"));
+  }
+
   @Test
   void aPathOutsideTheDownloadFolderIsRejected() throws Exception {
     DownloadFileOperation op =
