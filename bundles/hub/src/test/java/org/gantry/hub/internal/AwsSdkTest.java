@@ -266,6 +266,88 @@ class AwsSdkTest {
   }
 
   @Test
+  void groupsRolloutsAbortRetriesAndDeletionsTravelInTheSdksShapes() {
+    iot.createThing(b -> b.thingName("gw-1"));
+    iot.createThing(b -> b.thingName("gw-2"));
+    iot.createThingGroup(b -> b.thingGroupName("site"));
+    iot.createThingGroup(
+        b ->
+            b.thingGroupName("line")
+                .parentGroupName("site")
+                .thingGroupProperties(p -> p.thingGroupDescription("line one")));
+    iot.addThingToThingGroup(b -> b.thingGroupName("line").thingName("gw-1"));
+    iot.addThingToThingGroup(b -> b.thingGroupName("site").thingName("gw-2"));
+    var line = iot.describeThingGroup(b -> b.thingGroupName("line"));
+    assertEquals("line one", line.thingGroupProperties().thingGroupDescription());
+    assertEquals("site", line.thingGroupMetadata().parentGroupName());
+    assertEquals(
+        List.of("gw-1", "gw-2"),
+        iot.listThingsInThingGroup(b -> b.thingGroupName("site").recursive(true)).things());
+    assertEquals(
+        List.of("gw-2"), iot.listThingsInThingGroup(b -> b.thingGroupName("site")).things());
+    iot.removeThingFromThingGroup(b -> b.thingGroupName("site").thingName("gw-2"));
+    assertEquals(
+        List.of("gw-1"),
+        iot.listThingsInThingGroup(b -> b.thingGroupName("site").recursive(true)).things());
+
+    iot.createJob(
+        b ->
+            b.jobId("j1")
+                .targets(line.thingGroupArn(), "gw-2")
+                .document(DOC)
+                .jobExecutionsRolloutConfig(
+                    r ->
+                        r.maximumPerMinute(50)
+                            .exponentialRate(
+                                e ->
+                                    e.baseRatePerMinute(5)
+                                        .incrementFactor(1.5)
+                                        .rateIncreaseCriteria(c -> c.numberOfSucceededThings(3))))
+                .abortConfig(
+                    a ->
+                        a.criteriaList(
+                            c ->
+                                c.failureType("FAILED")
+                                    .action("CANCEL")
+                                    .thresholdPercentage(25.5)
+                                    .minNumberOfExecutedThings(2)))
+                .jobExecutionsRetryConfig(
+                    r -> r.criteriaList(c -> c.failureType("TIMED_OUT").numberOfRetries(3)))
+                .timeoutConfig(t -> t.inProgressTimeoutInMinutes(60L)));
+    Job job = iot.describeJob(b -> b.jobId("j1")).job();
+    assertEquals(2, job.targets().size());
+    assertEquals(50, job.jobExecutionsRolloutConfig().maximumPerMinute());
+    assertEquals(1.5, job.jobExecutionsRolloutConfig().exponentialRate().incrementFactor());
+    assertEquals(
+        3,
+        job.jobExecutionsRolloutConfig()
+            .exponentialRate()
+            .rateIncreaseCriteria()
+            .numberOfSucceededThings());
+    assertEquals(25.5, job.abortConfig().criteriaList().get(0).thresholdPercentage());
+    assertEquals(3, job.jobExecutionsRetryConfig().criteriaList().get(0).numberOfRetries());
+
+    assertThrows(
+        software.amazon.awssdk.services.iot.model.InvalidStateTransitionException.class,
+        () -> iot.deleteJob(b -> b.jobId("j1")));
+    iot.cancelJobExecution(b -> b.jobId("j1").thingName("gw-2"));
+    assertThrows(
+        software.amazon.awssdk.services.iot.model.InvalidStateTransitionException.class,
+        () -> iot.deleteJobExecution(b -> b.jobId("j1").thingName("gw-1").executionNumber(1L)));
+    iot.deleteJobExecution(b -> b.jobId("j1").thingName("gw-2").executionNumber(1L));
+    assertThrows(
+        ResourceNotFoundException.class,
+        () -> iot.describeJobExecution(b -> b.jobId("j1").thingName("gw-2")));
+    iot.cancelJob(b -> b.jobId("j1").reasonCode("OPERATOR").comment("enough"));
+    job = iot.describeJob(b -> b.jobId("j1")).job();
+    assertEquals(JobStatus.CANCELED, job.status());
+    assertEquals("OPERATOR", job.reasonCode());
+    assertEquals(1, job.jobProcessDetails().numberOfCanceledThings());
+    iot.deleteJob(b -> b.jobId("j1"));
+    assertThrows(ResourceNotFoundException.class, () -> iot.describeJob(b -> b.jobId("j1")));
+  }
+
+  @Test
   void jobsSurviveARestartOfTheHub() throws Exception {
     iot.createJob(b -> b.jobId("j1").targets("gw-1").document(DOC));
     iot.close();

@@ -149,6 +149,31 @@ class HubStoreTest {
   }
 
   @Test
+  void aCrashAtAnyByteOfAWriteLeavesTheBatchBeforeIt() throws Exception {
+    HubStore store = new HubStore(dir);
+    HubState s = store.load();
+    fill(s);
+    store.append(s.drainOps());
+    long good = store.logSize();
+    s.setStatus(s.execution("gw-1", "j1", 1L), ExecutionStatus.SUCCEEDED);
+    store.append(s.drainOps());
+    Path log = store.logFile();
+    store.close();
+    byte[] all = Files.readAllBytes(log);
+    for (int cut = (int) good; cut < all.length; cut++) {
+      Files.write(log, java.util.Arrays.copyOf(all, cut));
+      HubStore again = new HubStore(dir);
+      HubState back = again.load();
+      again.close();
+      assertEquals(
+          ExecutionStatus.IN_PROGRESS, back.execution("gw-1", "j1", 1L).status, "cut at " + cut);
+    }
+    Files.write(log, all);
+    assertEquals(
+        ExecutionStatus.SUCCEEDED, new HubStore(dir).load().execution("gw-1", "j1", 1L).status);
+  }
+
+  @Test
   void aCorruptBatchEndsTheReplayAndTheLogIsKeptAside() throws Exception {
     HubStore store = new HubStore(dir);
     HubState s = store.load();
