@@ -60,6 +60,7 @@ public final class HubComponent {
   public HubComponent(
       HubConfig config,
       @Reference(
+              name = "clock",
               cardinality = ReferenceCardinality.OPTIONAL,
               policyOption = ReferencePolicyOption.GREEDY,
               target = CLOCK_TARGET)
