@@ -53,6 +53,14 @@ public final class FirmwareUpdateOperation implements JobOperation {
   static final String CP_STAGED = "staged";
   static final String CP_ACTIVATING = "activating";
   static final String CP_HOOK_DONE = "activation.done";
+  static final String CP_HOOK_RUNS = "activation.runs";
+
+  /**
+   * Starts of the activation command after which a restart goes straight to the health window: an
+   * activation that restarts the gateway itself (it replaced the runtime) must not loop.
+   */
+  static final int MAX_ACTIVATION_RUNS = 2;
+
   static final String CP_ACTIVATED = "activated";
   static final String CP_ROLLED_BACK = "rolledBack";
 
@@ -257,14 +265,24 @@ public final class FirmwareUpdateOperation implements JobOperation {
   private OperationResult activation(Step ctx, Request r, String slot, String previous)
       throws OperationException {
     Path folder = slots.folder(slot);
+    int runs = ctx.checkpoint(CP_HOOK_RUNS).map(Integer::parseInt).orElse(0);
     Map<String, String> env =
         Map.of(
             "GANTRY_SLOT", slot,
             "GANTRY_FIRMWARE_DIR", settings.firmwareDir().toString(),
             "GANTRY_JOB_ID", ctx.jobId(),
-            "GANTRY_THING_NAME", ctx.thingName());
+            "GANTRY_THING_NAME", ctx.thingName(),
+            "GANTRY_ACTIVATION_RUN", Integer.toString(runs + 1));
     try {
-      if (ctx.checkpoint(CP_HOOK_DONE).isEmpty() && !settings.activateCommand().isEmpty()) {
+      boolean pending =
+          ctx.checkpoint(CP_HOOK_DONE).isEmpty() && !settings.activateCommand().isEmpty();
+      if (pending && runs >= MAX_ACTIVATION_RUNS) {
+        LOG.warn(
+            "The gateway stopped during each of {} runs of the activation command; taking that as"
+                + " the activation's own restart and going on to the health window",
+            runs);
+      } else if (pending) {
+        ctx.checkpoint(CP_HOOK_RUNS, Integer.toString(runs + 1));
         ctx.progress("activating", 100, Map.of("slot", slot));
         ctx.extendStepTimeout(settings.activateTimeout().plusSeconds(60));
         Commands.Exit exit =

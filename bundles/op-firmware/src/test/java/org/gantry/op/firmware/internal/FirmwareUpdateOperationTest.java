@@ -291,6 +291,35 @@ class FirmwareUpdateOperationTest {
     assertEquals(firmware.resolve("slot-b") + " 2.0.0", Files.readAllLines(activations).get(2));
   }
 
+  /**
+   * An activation command that restarts the gateway itself: after two interrupted runs the next
+   * start goes to the health window instead of running it a third time.
+   */
+  @Test
+  void anActivationInterruptedTwiceIsNotRunAThirdTime() throws Exception {
+    FirmwareUpdateOperation op = op();
+    assertEquals(Status.SUCCEEDED, run(op, signed("1.0.0", image("1.0.0", "healthy"))).status());
+    Map<String, Object> p = signed("2.0.0", image("2.0.0", "healthy"));
+    TestContext first = ctx(p);
+    assertEquals(Status.SUCCEEDED, op.execute(first).status());
+    Map<String, String> cps = new ConcurrentHashMap<>(first.checkpoints);
+    cps.keySet().removeIf(k -> k.endsWith("." + FirmwareUpdateOperation.CP_ACTIVATED));
+    cps.keySet().removeIf(k -> k.endsWith("." + FirmwareUpdateOperation.CP_HOOK_DONE));
+    String runs =
+        cps.keySet().stream()
+            .filter(k -> k.endsWith("." + FirmwareUpdateOperation.CP_HOOK_RUNS))
+            .findFirst()
+            .orElseThrow();
+    assertEquals("1", cps.get(runs), "the run was counted before it started");
+    cps.put(runs, "2");
+    int before = Files.readAllLines(activations).size();
+
+    OperationResult r = op.execute(new TestContext(p, first.workDir(), cps));
+    assertEquals(Status.SUCCEEDED, r.status(), r.toString());
+    assertEquals(before, Files.readAllLines(activations).size(), "not run a third time");
+    assertEquals("slot-b", active());
+  }
+
   /** A restart mid-activation whose image turns out unhealthy: rolled back, FAILED once. */
   @Test
   void aRestartMidActivationRollsBackAnUnhealthyImage() throws Exception {
