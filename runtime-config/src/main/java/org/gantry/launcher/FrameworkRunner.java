@@ -63,6 +63,10 @@ final class FrameworkRunner {
     // pax-logging's own fallback and Log4j status output: its start-up chatter is noise on a
     // gateway's console, its errors are not.
     p.put("org.ops4j.pax.logging.DefaultServiceLog.level", "ERROR");
+    // The engine gets an operation for each use (validate, then execute) and releases it after;
+    // without this, Felix SCR deactivates a delayed operation component whenever its last user
+    // releases it, so every job would activate each operation twice (checks, log lines, state).
+    p.put("ds.delayed.keepInstances", "true");
     // With --shell: leaving the shell (or end of input) must not stop the gateway.
     p.put("gosh.args", "--noshutdown");
     p.put("gantry.version", version);

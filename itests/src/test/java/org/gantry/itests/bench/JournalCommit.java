@@ -24,13 +24,10 @@ final class JournalCommit {
     Files.createDirectories(dir);
     Path log = dir.resolve("journal.log");
     long[] nanos = new long[samples];
+    Files.deleteIfExists(log);
     try (FileChannel ch =
         FileChannel.open(
-            log,
-            StandardOpenOption.CREATE,
-            StandardOpenOption.WRITE,
-            StandardOpenOption.APPEND,
-            StandardOpenOption.TRUNCATE_EXISTING)) {
+            log, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
       for (int i = -warmup; i < samples; i++) {
         byte[] record = record(i);
         long t0 = System.nanoTime();

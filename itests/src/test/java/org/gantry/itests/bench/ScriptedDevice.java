@@ -9,14 +9,15 @@ import org.gantry.itests.support.TestJobsService;
 
 /**
  * The least a device can do for one job against the test service, with no journal and no operation:
- * wait for notify-next, {@code $next/get}, update IN_PROGRESS, update SUCCEEDED, each waiting for
- * its answer. Its job latency is the floor under the gateway's, and its request round trips,
- * compared with the bare MQTT round trip, are the test service's own cost per request.
+ * wait for notify-next (which carries the execution and its document, as the gateway uses it),
+ * update IN_PROGRESS, update SUCCEEDED, each waiting for its answer. Its job latency is the floor
+ * under the gateway's, and its request round trips, compared with the bare MQTT round trip, are the
+ * test service's own cost per request.
  */
 final class ScriptedDevice {
 
   /** What one run measured. */
-  record Result(Figures.Spread describe, Figures.Spread inProgress, Figures.Spread succeeded) {}
+  record Result(Figures.Spread inProgress, Figures.Spread succeeded) {}
 
   private static final Pattern JOB_ID = Pattern.compile("\"jobId\"\\s*:\\s*\"([^\"]+)\"");
 
@@ -33,12 +34,7 @@ final class ScriptedDevice {
     String base = "$aws/things/" + thing + "/jobs/";
     try (BenchClient device = BenchClient.connect(url, thing, null)) {
       device.subscribe(
-          base + "notify-next",
-          base + "$next/get/accepted",
-          base + "$next/get/rejected",
-          base + "+/update/accepted",
-          base + "+/update/rejected");
-      long[] describe = new long[samples];
+          base + "notify-next", base + "+/update/accepted", base + "+/update/rejected");
       long[] inProgress = new long[samples];
       long[] succeeded = new long[samples];
       for (int i = -warmup; i < samples; i++) {
@@ -49,12 +45,6 @@ final class ScriptedDevice {
         device.await(
             "notify-next of " + job,
             m -> m.topic().endsWith("/notify-next") && m.payload().contains(quotedJob));
-        long d =
-            request(
-                device,
-                base + "$next/get",
-                "{\"clientToken\":\"d-" + job + "\",\"includeJobDocument\":true}",
-                "d-" + job);
         long p =
             request(
                 device,
@@ -72,22 +62,20 @@ final class ScriptedDevice {
                     + "\"}",
                 "s-" + job);
         if (i >= 0) {
-          describe[i] = d;
           inProgress[i] = p;
           succeeded[i] = s;
           queued.put(job, q);
         }
       }
-      return new Result(
-          Figures.Spread.of(describe), Figures.Spread.of(inProgress), Figures.Spread.of(succeeded));
+      return new Result(Figures.Spread.of(inProgress), Figures.Spread.of(succeeded));
     }
   }
 
   /**
-   * Works through a thing's queue as fast as the protocol allows: {@code $next/get}, IN_PROGRESS,
-   * SUCCEEDED, again, until it has ended {@code count} jobs; an empty queue (the test has not
-   * queued the next job yet) is asked again. The sequential throughput of the service itself, with
-   * the same queue the gateway meets.
+   * Works through a thing's queue as fast as a device that asks allows: {@code $next/get},
+   * IN_PROGRESS, SUCCEEDED, again, until it has ended {@code count} jobs; an empty queue (the test
+   * has not queued the next job yet) is asked again. The sequential throughput of the service
+   * itself, with the same queue the gateway meets.
    *
    * @return how many jobs it ended
    */
