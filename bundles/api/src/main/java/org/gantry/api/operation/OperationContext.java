@@ -47,10 +47,11 @@ public interface OperationContext {
   JobParameters parameters();
 
   /**
-   * A folder private to this execution, created before {@link JobOperation#execute} is called and
-   * deleted by the engine once the execution has ended.
+   * A folder private to this execution, the same for every step and across restarts of the gateway,
+   * created when first asked for and deleted by the engine once the execution has ended.
    *
    * @return an existing, writable folder
+   * @throws java.io.UncheckedIOException when the folder cannot be created
    */
   Path workDir();
 

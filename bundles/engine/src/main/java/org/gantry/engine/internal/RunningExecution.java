@@ -1,5 +1,8 @@
 package org.gantry.engine.internal;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -278,7 +281,12 @@ final class RunningExecution {
 
       @Override
       public Path workDir() {
-        return workDir;
+        try {
+          return Files.createDirectories(workDir);
+        } catch (IOException e) {
+          throw new UncheckedIOException(
+              "Could not create the execution's work folder " + workDir + ": " + e.getMessage(), e);
+        }
       }
 
       @Override

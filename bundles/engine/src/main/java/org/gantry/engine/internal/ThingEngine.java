@@ -543,20 +543,8 @@ final class ThingEngine implements ConnectionListener {
         new ProgressReporter(
             run, client, scheduler, settings.progressInterval(), settings.requestTimeout());
     run.progressSink(progress::offer);
-    OperationResult result;
-    try {
-      Files.createDirectories(run.workDir());
-      result = steps.execute(run, plan);
-    } catch (IOException e) {
-      result =
-          OperationResult.failed(
-              DeviceReason.OPERATION_ERROR,
-              "Could not create the execution's work folder "
-                  + run.workDir()
-                  + ": "
-                  + e.getMessage(),
-              Map.of());
-    }
+    // The work folder is made when an operation first asks for it (most never do).
+    OperationResult result = steps.execute(run, plan);
     progress.close();
     if (!running) {
       // Stopping: the journal still says ACTIVE, so the execution resumes at the next start.
