@@ -3,6 +3,7 @@ package org.gantry.hub.internal;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -34,20 +35,29 @@ final class HubState {
   /** The counts of one job, kept as executions change. */
   static final class Counts {
     /** By status of each thing's latest execution (how AWS IoT counts things). */
-    final int[] things = new int[ExecutionStatus.values().length];
+    private final EnumMap<ExecutionStatus, Integer> things = new EnumMap<>(ExecutionStatus.class);
 
     /** By status of every execution (retries included). */
-    final int[] executions = new int[ExecutionStatus.values().length];
+    private final EnumMap<ExecutionStatus, Integer> executions =
+        new EnumMap<>(ExecutionStatus.class);
 
     int releasedExecutions;
     int notifiedThings;
 
     int things(ExecutionStatus s) {
-      return things[s.ordinal()];
+      return things.getOrDefault(s, 0);
     }
 
     int executions(ExecutionStatus s) {
-      return executions[s.ordinal()];
+      return executions.getOrDefault(s, 0);
+    }
+
+    void thing(ExecutionStatus s, int delta) {
+      things.merge(s, delta, Integer::sum);
+    }
+
+    void execution(ExecutionStatus s, int delta) {
+      executions.merge(s, delta, Integer::sum);
     }
 
     int pendingThings() {
@@ -266,7 +276,8 @@ final class HubState {
       }
     }
     byJob.remove(jobId);
-    record("D:" + (++deletions), "deleteJob", jobId);
+    deletions++;
+    record("D:" + deletions, "deleteJob", jobId);
   }
 
   // ------------------------------------------------------------------ executions
@@ -277,13 +288,13 @@ final class HubState {
     Counts c = counts.get(e.jobId);
     Execution previous = execution(e.thingName, e.jobId, null);
     if (previous != null) {
-      c.things[previous.status.ordinal()]--;
+      c.thing(previous.status, -1);
     }
     byThing.computeIfAbsent(e.thingName, k -> new ArrayList<>()).add(e);
     byJob.computeIfAbsent(e.jobId, k -> new ArrayList<>()).add(e);
     byId.put(e.id(), e);
-    c.things[e.status.ordinal()]++;
-    c.executions[e.status.ordinal()]++;
+    c.thing(e.status, 1);
+    c.execution(e.status, 1);
     lastSeq = Math.max(lastSeq, e.queueSeq);
     if (e.released()) {
       countRelease(e, c);
@@ -310,11 +321,11 @@ final class HubState {
     watch(e.thingName);
     Counts c = counts.get(e.jobId);
     if (execution(e.thingName, e.jobId, null) == e) {
-      c.things[e.status.ordinal()]--;
-      c.things[to.ordinal()]++;
+      c.thing(e.status, -1);
+      c.thing(to, 1);
     }
-    c.executions[e.status.ordinal()]--;
-    c.executions[to.ordinal()]++;
+    c.execution(e.status, -1);
+    c.execution(to, 1);
     e.status = to;
     if (to.isTerminal()) {
       e.timeoutAt = null;
@@ -357,16 +368,17 @@ final class HubState {
       q.remove(e);
     }
     recount(e.jobId);
-    record("D:" + (++deletions), "deleteExecution", e.id());
+    deletions++;
+    record("D:" + deletions, "deleteExecution", e.id());
   }
 
   private void recount(String jobId) {
     Counts c = new Counts();
     counts.put(jobId, c);
     for (Execution e : byJob.getOrDefault(jobId, List.of())) {
-      c.executions[e.status.ordinal()]++;
+      c.execution(e.status, 1);
       if (execution(e.thingName, e.jobId, null) == e) {
-        c.things[e.status.ordinal()]++;
+        c.thing(e.status, 1);
       }
     }
     Set<String> notified = new java.util.HashSet<>();

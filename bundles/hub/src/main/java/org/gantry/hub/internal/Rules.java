@@ -217,7 +217,9 @@ final class Rules {
   private static int retriesUsed(HubState s, Job job, String thing, Job.RetryCriterion c) {
     int n = 0;
     for (Execution x : s.executionsOn(thing)) {
-      if (x.jobId.equals(job.jobId) && x.retryOf != null && retryCriterion(job, x.retryOf) == c) {
+      if (x.jobId.equals(job.jobId)
+          && x.retryOf != null
+          && c.equals(retryCriterion(job, x.retryOf))) {
         n++;
       }
     }
