@@ -28,7 +28,10 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
   @AttributeDefinition(description = "TCP port of the management HTTP API (1-65535).")
   int api_port();
 
-  @AttributeDefinition(description = "Folder of the hub's store (hub-state.json).")
+  @AttributeDefinition(
+      description =
+          "Folder of the hub's store: the snapshot hub-state.json and the log of changes"
+              + " hub-log.<generation>.")
   String data_dir();
 
   @AttributeDefinition(description = "AWS region written into the ARNs the hub hands out.")
