@@ -68,6 +68,7 @@ public final class EngineComponent {
     check("step.timeout.minutes", config.step_timeout_minutes(), 1, 10080);
     check("progress.interval.millis", config.progress_interval_millis(), 0, 3_600_000);
     check("poll.interval.seconds", config.poll_interval_seconds(), 1, 86_400);
+    check("operation.wait.seconds", config.operation_wait_seconds(), 0, 3600);
     ThingEngine.Settings settings =
         new ThingEngine.Settings(
             Duration.ofSeconds(config.request_timeout_seconds()),
@@ -75,7 +76,8 @@ public final class EngineComponent {
             stepTimeouts(config.step_timeouts()),
             Duration.ofSeconds(config.poll_interval_seconds()),
             Duration.ofMillis(500),
-            Duration.ofMillis(config.progress_interval_millis()));
+            Duration.ofMillis(config.progress_interval_millis()),
+            Duration.ofSeconds(config.operation_wait_seconds()));
     AtomicInteger n = new AtomicInteger();
     this.workers =
         Executors.newFixedThreadPool(

@@ -56,4 +56,11 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
           "Seconds between two looks at the queue when no notification arrives (a safety net for a"
               + " lost notify-next).")
   int poll_interval_seconds() default 300;
+
+  @AttributeDefinition(
+      description =
+          "Seconds after the engine starts during which a job naming an operation that is not"
+              + " installed waits for it (the gateway's operation bundles start in their own time)"
+              + " instead of being REJECTED; 0 refuses at once.")
+  int operation_wait_seconds() default 30;
 }

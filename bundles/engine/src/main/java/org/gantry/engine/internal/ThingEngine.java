@@ -24,6 +24,7 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.gantry.api.document.JobDocumentParser;
 import org.gantry.api.operation.DeviceReason;
+import org.gantry.api.operation.DocumentReason;
 import org.gantry.api.operation.OperationException;
 import org.gantry.api.operation.OperationResult;
 import org.gantry.api.operation.ReasonCode;
@@ -75,7 +76,8 @@ final class ThingEngine implements ConnectionListener {
       Map<String, Duration> stepTimeouts,
       Duration pollInterval,
       Duration minBackoff,
-      Duration progressInterval) {
+      Duration progressInterval,
+      Duration installGrace) {
 
     Settings {
       stepTimeouts = Map.copyOf(stepTimeouts);
@@ -136,6 +138,7 @@ final class ThingEngine implements ConnectionListener {
           });
   private volatile boolean running = true;
   private boolean wakeRequested = true;
+  private long startedNanos;
 
   /**
    * The newest notify-next not taken yet: the head of the queue with its document, or an offer with
@@ -185,6 +188,7 @@ final class ThingEngine implements ConnectionListener {
   }
 
   void start() {
+    startedNanos = System.nanoTime();
     transport.addConnectionListener(this);
     runner.execute(this::loop);
   }
@@ -469,7 +473,7 @@ final class ThingEngine implements ConnectionListener {
     LOG.info("Job {} (execution {}) is next", ex.jobId(), ex.executionNumber());
     List<StepRunner.Planned> plan;
     try {
-      plan = steps.plan(ex.jobId(), ex.jobDocument(), true);
+      plan = plan(ex.jobId(), ex.jobDocument(), true);
     } catch (StepRunner.Refusal r) {
       LOG.warn("Job {} {}: {} {}", ex.jobId(), r.status, r.reason.name(), r.getMessage());
       refuse(ex, r.status, r.reason, r.getMessage());
@@ -501,6 +505,35 @@ final class ThingEngine implements ConnectionListener {
     executeAndReport(run, plan);
   }
 
+  /**
+   * Plans a job's steps. Just after the engine starts, the gateway's operation bundles may not all
+   * be installed yet (FileInstall starts deploy/ in its own time): a job that names one of those is
+   * held, not refused, until it appears or the install grace since the start has passed.
+   */
+  private List<StepRunner.Planned> plan(String jobId, String document, boolean validate)
+      throws StepRunner.Refusal, InterruptedException {
+    boolean told = false;
+    while (true) {
+      try {
+        return steps.plan(jobId, document, validate);
+      } catch (StepRunner.Refusal r) {
+        long left = startedNanos + settings.installGrace().toNanos() - System.nanoTime();
+        if (r.reason != DocumentReason.OPERATION_NOT_INSTALLED || left <= 0 || !running) {
+          throw r;
+        }
+        if (!told) {
+          LOG.info(
+              "Job {}: {} Waiting up to {} s more for the gateway's operations to start",
+              jobId,
+              r.getMessage(),
+              TimeUnit.NANOSECONDS.toSeconds(left));
+          told = true;
+        }
+        sleep(Duration.ofNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(200))));
+      }
+    }
+  }
+
   /** Resumes an execution the journal shows running, after a restart of the gateway. */
   private void resume(Journal.Entry e, JobExecution ex) throws InterruptedException {
     LOG.info(
@@ -510,7 +543,7 @@ final class ThingEngine implements ConnectionListener {
     RunningExecution run = track(e, ex.versionNumber());
     List<StepRunner.Planned> plan;
     try {
-      plan = steps.plan(e.jobId(), e.document(), false);
+      plan = plan(e.jobId(), e.document(), false);
     } catch (StepRunner.Refusal r) {
       // The operation was uninstalled while the gateway was down, for example.
       Map<String, String> details = StepRunner.failureDetails(r.reason, r.getMessage(), Map.of());

@@ -115,6 +115,9 @@ class ThingEngineTest {
     transport.close();
   }
 
+  /** How long a job naming a missing operation waits after the start; none unless a test says. */
+  private Duration installGrace = Duration.ZERO;
+
   private ThingEngine engine(String thing, Duration stepTimeout, Duration progressInterval)
       throws IOException {
     return new ThingEngine(
@@ -130,7 +133,8 @@ class ThingEngineTest {
             Map.of(),
             Duration.ofMillis(200),
             Duration.ofMillis(20),
-            progressInterval),
+            progressInterval,
+            installGrace),
         CrashPoints.none());
   }
 
@@ -363,6 +367,28 @@ class ThingEngineTest {
     assertEquals("OPERATION_NOT_INSTALLED", d.get("reasonCode"));
     assertEquals("DOCUMENT", d.get("reasonCategory"));
     assertTrue(d.get("reason").contains("not-installed"), d.toString());
+  }
+
+  @Test
+  void justAfterTheStartAJobWaitsForItsOperationToBeInstalled() throws Exception {
+    installGrace = Duration.ofSeconds(20);
+    service.queue("late", "{\"operation\":\"late-op\"}");
+    start();
+    // the engine is holding the job: no refusal, nothing sent for it
+    await(() -> service.describesOfNext() > 0, "the engine looked at the queue");
+    assertTrue(service.updates("late").isEmpty(), service.seen.toString());
+    install("late-op", ctx -> OperationResult.succeeded(Map.of("ran", "yes")));
+    awaitStatus("late", ExecutionStatus.SUCCEEDED);
+    assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("late"));
+  }
+
+  @Test
+  void afterTheInstallGraceAMissingOperationIsRefused() throws Exception {
+    installGrace = Duration.ofMillis(300);
+    service.queue("never", "{\"operation\":\"never-installed\"}");
+    start();
+    awaitStatus("never", ExecutionStatus.REJECTED);
+    assertEquals("OPERATION_NOT_INSTALLED", service.exec("never").details.get("reasonCode"));
   }
 
   @Test
@@ -851,6 +877,7 @@ class ThingEngineTest {
                 Map.of(),
                 Duration.ofMillis(200),
                 Duration.ofMillis(20),
+                Duration.ZERO,
                 Duration.ZERO),
             CrashPoints.none());
     engine.start();
