@@ -47,6 +47,7 @@ public final class EngineComponent {
   private static final Logger LOG = LoggerFactory.getLogger(EngineComponent.class);
 
   private final OperationRegistry operations = new OperationRegistry();
+  private final KnownOperations known;
   private final ExecutorService workers;
   private final List<ThingEngine> engines = new ArrayList<>();
 
@@ -88,12 +89,21 @@ public final class EngineComponent {
               return t;
             });
     Path dataDir = Path.of(config.data_dir()).toAbsolutePath();
+    this.known = new KnownOperations(dataDir);
     CrashPoints crash = CrashPoints.fromSystemProperty();
     try {
       for (String thing : things) {
         engines.add(
             new ThingEngine(
-                thing, dataDir, transport, parser, operations, workers, settings, crash));
+                thing,
+                dataDir,
+                transport,
+                parser,
+                operations,
+                workers,
+                settings,
+                crash,
+                known::contains));
       }
     } catch (IOException e) {
       workers.shutdownNow();
@@ -195,6 +205,9 @@ public final class EngineComponent {
       policyOption = ReferencePolicyOption.GREEDY)
   void addOperation(ComponentServiceObjects<JobOperation> objects, Map<String, Object> props) {
     operations.add(objects, props);
+    if (props.get(JobOperation.TYPE) instanceof String type) {
+      known.add(type);
+    }
     LOG.info("Operation '{}' installed", props.get(JobOperation.TYPE));
   }
 

@@ -94,10 +94,18 @@ final class StepRunner {
     final transient ExecutionStatus status;
     final transient ReasonCode reason;
 
+    /** The operation type that is not installed, for OPERATION_NOT_INSTALLED; else null. */
+    final String missingOperation;
+
     Refusal(ExecutionStatus status, ReasonCode reason, String message) {
+      this(status, reason, message, null);
+    }
+
+    Refusal(ExecutionStatus status, ReasonCode reason, String message, String missingOperation) {
       super(message);
       this.status = status;
       this.reason = reason;
+      this.missingOperation = missingOperation;
     }
   }
 
@@ -137,9 +145,8 @@ final class StepRunner {
                       new Refusal(
                           ExecutionStatus.REJECTED,
                           DocumentReason.OPERATION_NOT_INSTALLED,
-                          "No installed bundle provides the operation '"
-                              + step.operation()
-                              + "'."));
+                          "No installed bundle provides the operation '" + step.operation() + "'.",
+                          step.operation()));
       boolean isFinal = step == last && index == document.steps().size();
       if (validate) {
         validate(

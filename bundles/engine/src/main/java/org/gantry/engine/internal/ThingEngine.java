@@ -20,11 +20,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.gantry.api.document.JobDocumentParser;
 import org.gantry.api.operation.DeviceReason;
-import org.gantry.api.operation.DocumentReason;
 import org.gantry.api.operation.OperationException;
 import org.gantry.api.operation.OperationResult;
 import org.gantry.api.operation.ReasonCode;
@@ -121,6 +121,7 @@ final class ThingEngine implements ConnectionListener {
   private final JobsClient client;
   private final StepRunner steps;
   private final CrashPoints crash;
+  private final Predicate<String> expectedOperation;
   private final ExecutorService runner;
   private final ScheduledExecutorService scheduler;
   private final Object wakeLock = new Object();
@@ -160,8 +161,10 @@ final class ThingEngine implements ConnectionListener {
       OperationRegistry operations,
       ExecutorService workers,
       Settings settings,
-      CrashPoints crash)
+      CrashPoints crash,
+      Predicate<String> expectedOperation)
       throws IOException {
+    this.expectedOperation = expectedOperation;
     this.crash = crash;
     this.thingName = thingName;
     this.workRoot = dataDir.resolve("work").resolve(thingName);
@@ -507,8 +510,9 @@ final class ThingEngine implements ConnectionListener {
 
   /**
    * Plans a job's steps. Just after the engine starts, the gateway's operation bundles may not all
-   * be installed yet (FileInstall starts deploy/ in its own time): a job that names one of those is
-   * held, not refused, until it appears or the install grace since the start has passed.
+   * be installed yet (FileInstall starts deploy/ in its own time): a job that names an operation
+   * this gateway had before is held, not refused, until it appears or the install grace since the
+   * start has passed. An operation it never had is refused at once.
    */
   private List<StepRunner.Planned> plan(String jobId, String document, boolean validate)
       throws StepRunner.Refusal, InterruptedException {
@@ -518,7 +522,10 @@ final class ThingEngine implements ConnectionListener {
         return steps.plan(jobId, document, validate);
       } catch (StepRunner.Refusal r) {
         long left = startedNanos + settings.installGrace().toNanos() - System.nanoTime();
-        if (r.reason != DocumentReason.OPERATION_NOT_INSTALLED || left <= 0 || !running) {
+        if (r.missingOperation == null
+            || !expectedOperation.test(r.missingOperation)
+            || left <= 0
+            || !running) {
           throw r;
         }
         if (!told) {

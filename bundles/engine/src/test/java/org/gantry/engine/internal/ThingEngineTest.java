@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 import org.gantry.api.document.JobDocument;
 import org.gantry.api.document.JobDocumentException;
 import org.gantry.api.document.JobDocumentParser;
@@ -118,6 +119,9 @@ class ThingEngineTest {
   /** How long a job naming a missing operation waits after the start; none unless a test says. */
   private Duration installGrace = Duration.ZERO;
 
+  /** Which operation types the gateway had installed before (KnownOperations). */
+  private Predicate<String> knownOperation = type -> true;
+
   private ThingEngine engine(String thing, Duration stepTimeout, Duration progressInterval)
       throws IOException {
     return new ThingEngine(
@@ -135,7 +139,8 @@ class ThingEngineTest {
             Duration.ofMillis(20),
             progressInterval,
             installGrace),
-        CrashPoints.none());
+        CrashPoints.none(),
+        knownOperation);
   }
 
   private void start(Duration stepTimeout, Duration progressInterval) throws IOException {
@@ -380,6 +385,16 @@ class ThingEngineTest {
     install("late-op", ctx -> OperationResult.succeeded(Map.of("ran", "yes")));
     awaitStatus("late", ExecutionStatus.SUCCEEDED);
     assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("late"));
+  }
+
+  @Test
+  void anOperationTheGatewayNeverHadIsRefusedAtOnceEvenJustAfterTheStart() throws Exception {
+    installGrace = Duration.ofSeconds(30);
+    knownOperation = type -> false;
+    service.queue("unknown", "{\"operation\":\"never-had-it\"}");
+    start();
+    awaitStatus("unknown", ExecutionStatus.REJECTED); // within the await's 10 s, not after 30
+    assertEquals("OPERATION_NOT_INSTALLED", service.exec("unknown").details.get("reasonCode"));
   }
 
   @Test
@@ -879,7 +894,8 @@ class ThingEngineTest {
                 Duration.ofMillis(20),
                 Duration.ZERO,
                 Duration.ZERO),
-            CrashPoints.none());
+            CrashPoints.none(),
+            type -> false);
     engine.start();
     awaitStatus("jf-ok", ExecutionStatus.SUCCEEDED);
     awaitStatus("jf-broken", ExecutionStatus.FAILED);
