@@ -534,8 +534,15 @@ final class Downloader {
       return FirmwareReason.DISK_FULL.fail(
           "The disk is full (" + what + "); the partial file was removed.", e);
     }
-    String detail = e instanceof FileSystemException fse ? fse.getReason() : e.toString();
-    return FirmwareReason.STORAGE_ERROR.fail("Failed " + what + ": " + detail, e);
+    return FirmwareReason.STORAGE_ERROR.fail("Failed " + what + ": " + reason(e), e);
+  }
+
+  /** What the operating system said, without the path a FileSystemException repeats. */
+  static String reason(IOException e) {
+    if (e instanceof FileSystemException fse && fse.getReason() != null) {
+      return fse.getReason();
+    }
+    return e.getMessage() != null ? e.getMessage() : e.toString();
   }
 
   private static void discard(Step ctx, Path part) {

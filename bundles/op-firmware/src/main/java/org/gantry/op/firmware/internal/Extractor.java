@@ -51,9 +51,15 @@ final class Extractor {
       PosixFilePermissions.fromString("rw-r--r--");
 
   private final Limits limits;
+  private final Disk disk;
 
   Extractor(Limits limits) {
+    this(limits, Disk.DEFAULT);
+  }
+
+  Extractor(Limits limits, Disk disk) {
     this.limits = limits;
+    this.disk = disk;
   }
 
   /** The running totals of one extraction. */
@@ -101,10 +107,9 @@ final class Extractor {
       Folders.deleteQuietly(target);
       throw e;
     } catch (IOException e) {
+      // Writes are turned into OperationFailure where they happen (writeFailure): an IOException
+      // here comes from reading the archive.
       Folders.deleteQuietly(target);
-      if (String.valueOf(e.getMessage()).contains("No space left")) {
-        throw Downloader.storage("extracting the archive", e);
-      }
       throw FirmwareReason.ARCHIVE_INVALID.fail(
           "The archive cannot be read as " + name(format) + ": " + e.getMessage(), e);
     } catch (RuntimeException e) {
@@ -294,11 +299,26 @@ final class Extractor {
             + "; the whole archive is refused and nothing was installed.");
   }
 
-  private static void directory(Run run, Path dest) throws IOException {
+  private static void directory(Run run, Path dest) throws OperationFailure {
     if (!dest.equals(run.root)) {
-      Files.createDirectories(dest);
+      try {
+        Files.createDirectories(dest);
+      } catch (IOException e) {
+        throw writeFailure(run, dest, e);
+      }
       run.dirs.add(dest);
     }
+  }
+
+  /**
+   * A failed write into the staging folder: {@code DISK_FULL} for ENOSPC, else {@code
+   * STORAGE_ERROR}; never blamed on the archive.
+   */
+  private static OperationFailure writeFailure(Run run, Path dest, IOException e) {
+    String where = "'" + printable(run.root.relativize(dest).toString()) + "'";
+    FirmwareReason code = Downloader.storage(where, e).code();
+    return code.fail(
+        "Writing " + where + " into the staging folder failed: " + Downloader.reason(e) + ".", e);
   }
 
   private void file(Run run, Path dest, InputStream in, boolean executable, String name)
@@ -309,15 +329,16 @@ final class Extractor {
     }
     Path parent = dest.getParent();
     if (!parent.equals(run.root)) {
-      Files.createDirectories(parent);
-      run.dirs.add(parent);
+      directory(run, parent);
     }
     FileChannel out;
     try {
-      out = FileChannel.open(dest, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      out = disk.createNew(dest);
     } catch (FileAlreadyExistsException e) {
       throw FirmwareReason.ARCHIVE_INVALID.fail(
           "The archive names '" + printable(name) + "' twice; refused.", e);
+    } catch (IOException e) {
+      throw writeFailure(run, dest, e);
     }
     try (out) {
       int n;
@@ -342,14 +363,22 @@ final class Extractor {
                   + "'.");
         }
         ByteBuffer b = ByteBuffer.wrap(run.buf, 0, n);
-        while (b.hasRemaining()) {
-          out.write(b);
+        try {
+          while (b.hasRemaining()) {
+            out.write(b);
+          }
+        } catch (IOException e) {
+          throw writeFailure(run, dest, e);
         }
         progress(run);
       }
-      out.force(true);
+      try {
+        out.force(true);
+        Files.setPosixFilePermissions(dest, executable ? EXECUTABLE : REGULAR);
+      } catch (IOException e) {
+        throw writeFailure(run, dest, e);
+      }
     }
-    Files.setPosixFilePermissions(dest, executable ? EXECUTABLE : REGULAR);
   }
 
   private static void progress(Run run) throws OperationFailure {
@@ -371,11 +400,15 @@ final class Extractor {
     }
   }
 
-  private static void syncDirs(Run run) throws IOException {
+  private static void syncDirs(Run run) throws OperationFailure {
     List<Path> dirs = new ArrayList<>(run.dirs);
     dirs.add(run.root);
     for (Path d : dirs) {
-      Folders.fsyncDir(d);
+      try {
+        Folders.fsyncDir(d);
+      } catch (IOException e) {
+        throw writeFailure(run, d, e);
+      }
     }
   }
 

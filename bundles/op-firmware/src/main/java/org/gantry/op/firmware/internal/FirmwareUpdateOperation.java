@@ -1,6 +1,7 @@
 package org.gantry.op.firmware.internal;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,6 +72,7 @@ public final class FirmwareUpdateOperation implements JobOperation {
   private final Slots slots;
   private final Fetch fetch;
   private final Extractor extractor;
+  private final Disk disk;
 
   /** One staging or activation at a time: the slots are shared by every thing of the gateway. */
   private final ReentrantLock slotLock = new ReentrantLock();
@@ -87,7 +89,13 @@ public final class FirmwareUpdateOperation implements JobOperation {
   }
 
   FirmwareUpdateOperation(Settings settings) {
+    this(settings, Disk.DEFAULT);
+  }
+
+  /** With the file system staging writes to; a test gives one that fills up. */
+  FirmwareUpdateOperation(Settings settings, Disk disk) {
     this.settings = settings;
+    this.disk = disk;
     try {
       Files.createDirectories(settings.firmwareDir());
     } catch (IOException e) {
@@ -101,7 +109,7 @@ public final class FirmwareUpdateOperation implements JobOperation {
       throw new IllegalArgumentException("firmware.dir: " + e.getMessage(), e);
     }
     this.fetch = new Fetch(settings, new Verifier(settings));
-    this.extractor = new Extractor(settings.limits());
+    this.extractor = new Extractor(settings.limits(), disk);
     LOG.info(
         "Firmware operation ready: firmware.dir={}, trust.store={}, signature.required={},"
             + " allow.unverified={}",
@@ -224,7 +232,12 @@ public final class FirmwareUpdateOperation implements JobOperation {
     }
   }
 
-  /** Puts the verified artifact into the inactive slot; returns the slot's name. */
+  /**
+   * Puts the verified artifact into the inactive slot; returns the slot's name. The image is
+   * written into {@code <slot>.staging} and renamed to the slot only when complete; a failure on
+   * the way (a full disk above all) deletes the staging folder and whatever of the new slot exists,
+   * so that nothing half-written can be activated, and leaves the active slot alone.
+   */
   private String stage(Step ctx, Request r, Verified v) throws IOException, OperationException {
     String slot = slots.inactive();
     Path staging = slots.staging(slot);
@@ -232,32 +245,106 @@ public final class FirmwareUpdateOperation implements JobOperation {
     ctx.progress("staging", 100, Map.of("slot", slot));
     long bytes;
     int entries;
-    if (r.format() == Format.RAW) {
-      Files.createDirectories(staging);
-      Path image = staging.resolve(r.imageName());
-      copyDurably(v.file(), image);
-      bytes = v.size();
-      entries = 1;
-    } else {
-      Extractor.Extracted x = extractor.extract(v.file(), r.format(), staging, ctx);
-      bytes = x.bytes();
-      entries = x.entries();
+    try {
+      if (r.format() == Format.RAW) {
+        Files.createDirectories(staging);
+        Path image = staging.resolve(r.imageName());
+        copyDurably(v.file(), image);
+        Folders.fsyncDir(staging);
+        bytes = v.size();
+        entries = 1;
+      } else {
+        Extractor.Extracted x = extractor.extract(v.file(), r.format(), staging, ctx);
+        bytes = x.bytes();
+        entries = x.entries();
+      }
+    } catch (IOException e) {
+      Folders.deleteQuietly(staging);
+      throw stagingFailed(
+          r,
+          slot,
+          Downloader.storage("writing the image", e),
+          "writing the image: " + Downloader.reason(e));
+    } catch (OperationFailure e) {
+      Folders.deleteQuietly(staging);
+      throw stagingFailed(r, slot, e, clause(e.getMessage()));
     }
-    slots.forget(slot);
-    Folders.deleteTree(slots.folder(slot));
-    Files.move(staging, slots.folder(slot), StandardCopyOption.ATOMIC_MOVE);
-    Folders.fsyncDir(settings.firmwareDir());
-    slots.describe(slot, r.version(), v.sha256Hex());
+    try {
+      slots.forget(slot);
+      Folders.deleteTree(slots.folder(slot));
+      Files.move(staging, slots.folder(slot), StandardCopyOption.ATOMIC_MOVE);
+      Folders.fsyncDir(settings.firmwareDir());
+      slots.describe(slot, r.version(), v.sha256Hex());
+    } catch (IOException e) {
+      // The slot's previous image is gone already: leave the slot empty rather than undescribed.
+      Folders.deleteQuietly(staging);
+      Folders.deleteQuietly(slots.folder(slot));
+      throw stagingFailed(
+          r,
+          slot,
+          Downloader.storage("putting the image into " + slot, e),
+          "putting the image into " + slot + ": " + Downloader.reason(e));
+    }
     ctx.checkpoint(CP_STAGED, slot);
     Folders.deleteQuietly(v.file());
     LOG.info("Staged version {} into {}: {} entries, {} bytes", r.version(), slot, entries, bytes);
     return slot;
   }
 
-  private static void copyDurably(Path from, Path to) throws IOException {
-    Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
-    try (FileChannel ch = FileChannel.open(to, StandardOpenOption.WRITE)) {
-      ch.force(true);
+  /**
+   * A write failure while staging, said in terms of the slots: nothing was activated, the partial
+   * image was removed, and which slot is still active. Other failures (a refused archive) pass.
+   */
+  private OperationFailure stagingFailed(
+      Request r, String slot, OperationFailure e, String detail) {
+    if (e.code() != FirmwareReason.DISK_FULL && e.code() != FirmwareReason.STORAGE_ERROR) {
+      return e;
+    }
+    String active;
+    try {
+      active = slots.active().map(a -> a + " stays active").orElse("no slot is active yet");
+    } catch (IOException io) {
+      active = "the active slot could not be read back (" + io.getMessage() + ")";
+    }
+    String what =
+        e.code() == FirmwareReason.DISK_FULL
+            ? "The disk filled up while staging "
+            : "A write failed while staging ";
+    String message =
+        what
+            + (r.version() == null ? "the image" : "version " + r.version())
+            + " into "
+            + slot
+            + " ("
+            + detail
+            + "); nothing was activated, the partial "
+            + slot
+            + " was removed, and "
+            + active
+            + ".";
+    LOG.warn("{}", message);
+    return e.code().fail(message, e);
+  }
+
+  /** A sentence made a clause: lower-case start, no final period. */
+  private static String clause(String sentence) {
+    String s = sentence.endsWith(".") ? sentence.substring(0, sentence.length() - 1) : sentence;
+    return s.isEmpty() ? s : Character.toLowerCase(s.charAt(0)) + s.substring(1);
+  }
+
+  /** Copies a raw image through {@link #disk}, synced; the target must not exist. */
+  private void copyDurably(Path from, Path to) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate(256 * 1024);
+    try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ);
+        FileChannel out = disk.createNew(to)) {
+      while (in.read(buf) >= 0) {
+        buf.flip();
+        while (buf.hasRemaining()) {
+          out.write(buf);
+        }
+        buf.clear();
+      }
+      out.force(true);
     }
   }
 

@@ -222,4 +222,26 @@ class ExtractorTest {
     OperationFailure e = refused(a, Format.TAR_GZ, extractor());
     assertEquals(FirmwareReason.ARCHIVE_INVALID, e.code());
   }
+
+  /**
+   * FAULTS 16 during extraction: the disk fills up in the middle of a file. DISK_FULL with the
+   * operating system's words, and the staging folder is removed whole.
+   */
+  @ParameterizedTest
+  @MethodSource("formats")
+  void aDiskThatFillsUpFailsWithDiskFullAndRemovesTheStagingFolder(Format f, String name)
+      throws Exception {
+    Path a = tmp.resolve(name);
+    byte[] big = new byte[700_000];
+    new Random(2).nextBytes(big);
+    try (Archives z = archive(f, a)) {
+      z.file("VERSION", "2.0.0".getBytes(StandardCharsets.UTF_8)).file("lib/image.bin", big);
+    }
+    Extractor x = new Extractor(TestConfig.in(tmp).settings().limits(), new FillingDisk(300_000));
+    OperationFailure e = refused(a, f, x);
+    assertEquals(FirmwareReason.DISK_FULL, e.code(), e.getMessage());
+    assertEquals(
+        "Writing 'lib/image.bin' into the staging folder failed: No space left on device.",
+        e.getMessage());
+  }
 }

@@ -421,4 +421,67 @@ class FirmwareUpdateOperationTest {
         assertThrows(OperationException.class, () -> op().validate(JobParameters.of(p)));
     assertTrue(e.getMessage().contains("protocols"), e.getMessage());
   }
+
+  /**
+   * FAULTS 16 while staging: the disk fills up in the middle of the new image. DISK_FULL with a
+   * sentence that says what is active; the partial slot is removed, the previous image (the
+   * rollback target, in the slot being staged) and the active one are untouched, nothing ran.
+   */
+  @Test
+  void aDiskThatFillsUpWhileStagingActivatesNothingAndKeepsBothSlots() throws Exception {
+    FirmwareUpdateOperation op = op();
+    assertEquals(Status.SUCCEEDED, run(op, signed("1.0.0", image("1.0.0", "healthy"))).status());
+    assertEquals(Status.SUCCEEDED, run(op, signed("1.1.0", image("1.1.0", "healthy"))).status());
+    String before = Files.readString(firmware.resolve("slot-a.properties"));
+
+    FirmwareUpdateOperation full =
+        new FirmwareUpdateOperation(config().settings(), new FillingDisk(100_000));
+    Map<String, Object> p = signed("2.0.0", image("2.0.0", "healthy"));
+    full.validate(JobParameters.of(p));
+    TestContext ctx = ctx(p);
+    OperationFailure e = assertThrows(OperationFailure.class, () -> full.execute(ctx));
+
+    assertEquals(FirmwareReason.DISK_FULL, e.code(), e.getMessage());
+    assertEquals(
+        "The disk filled up while staging version 2.0.0 into slot-a (writing 'bin/app' into the"
+            + " staging folder failed: No space left on device); nothing was activated, the"
+            + " partial slot-a was removed, and slot-b stays active.",
+        e.getMessage());
+    assertEquals("slot-b", active());
+    assertEquals("1.1.0", Files.readString(firmware.resolve("slot-b/VERSION")));
+    assertEquals("1.0.0", Files.readString(firmware.resolve("slot-a/VERSION")), "kept: not begun");
+    assertEquals(before, Files.readString(firmware.resolve("slot-a.properties")));
+    assertFalse(Files.exists(firmware.resolve("slot-a.staging")));
+    assertEquals(2, Files.readAllLines(activations).size(), "the activation never ran for 2.0.0");
+    assertTrue(
+        ctx.checkpoints.keySet().stream().noneMatch(k -> k.endsWith(".staged")),
+        ctx.checkpoints.toString());
+  }
+
+  /** The same for a raw image, which is copied into the staging folder through the same disk. */
+  @Test
+  void aDiskThatFillsUpWhileCopyingARawImageActivatesNothing() throws Exception {
+    FirmwareUpdateOperation op = op();
+    assertEquals(Status.SUCCEEDED, run(op, signed("1.0.0", image("1.0.0", "healthy"))).status());
+    byte[] img = new byte[500_000];
+    new Random(5).nextBytes(img);
+    server.serve("/app.bin", img);
+    Map<String, Object> p = new HashMap<>();
+    p.put("url", server.uri("/app.bin").toString());
+    p.put("size", img.length);
+    p.put("sha256", sha256(img));
+    p.put("version", "2.0.0");
+    p.put("format", "raw");
+    FirmwareUpdateOperation full =
+        new FirmwareUpdateOperation(config().settings(), new FillingDisk(200_000));
+    full.validate(JobParameters.of(p));
+    OperationFailure e = assertThrows(OperationFailure.class, () -> full.execute(ctx(p)));
+    assertEquals(FirmwareReason.DISK_FULL, e.code(), e.getMessage());
+    assertTrue(e.getMessage().contains("slot-a stays active"), e.getMessage());
+    assertEquals("slot-a", active());
+    assertFalse(Files.exists(firmware.resolve("slot-b")));
+    assertFalse(Files.exists(firmware.resolve("slot-b.staging")));
+    assertFalse(Files.exists(firmware.resolve("slot-b.properties")));
+    assertEquals(1, Files.readAllLines(activations).size());
+  }
 }
