@@ -47,13 +47,13 @@ final class OtaFormat {
     for (int i = 0; i < files.size(); i++) {
       String path = "afr_ota.files[" + i + "]";
       Map<String, Object> f = Fields.object(files.get(i), path, "filepath, filesize, ...");
-      steps.add(file(f, path, protocols, stream));
+      steps.add(file(f, path, protocols, stream, files.size()));
     }
     return new JobDocument(steps);
   }
 
   private static JobStep file(
-      Map<String, Object> f, String path, List<String> protocols, String stream)
+      Map<String, Object> f, String path, List<String> protocols, String stream, int fileCount)
       throws JobDocumentException {
     String filePath = Fields.requiredString(f, "filepath", path);
     Long size = Fields.wholeNumber(f, "filesize", path, 0, MAX_FILE_SIZE);
@@ -105,6 +105,10 @@ final class OtaFormat {
       p.put("protocols", protocols);
     }
     p.put("format", "afr_ota");
+    if (fileCount > 1) {
+      // A step alone cannot tell that the document has other files; the operation decides.
+      p.put("fileCount", fileCount);
+    }
     return new JobStep(FIRMWARE_UPDATE, JobParameters.of(p));
   }
 }
