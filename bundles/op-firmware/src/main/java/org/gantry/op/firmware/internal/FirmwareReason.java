@@ -25,6 +25,11 @@ enum FirmwareReason implements ReasonCode {
   SIZE_ABOVE_LIMIT("DOCUMENT"),
   /** The URL uses plain HTTP and configuration does not allow it ({@code http.allowed}). */
   INSECURE_URL("DOCUMENT"),
+  /**
+   * An AWS OTA document with more than one file ({@code fileCount}): each would be installed as an
+   * image of its own, the last one ending active.
+   */
+  MULTIPLE_FILES("DOCUMENT"),
 
   /** The connection failed, stalled past the idle deadline, or ended early, on every attempt. */
   DOWNLOAD_FAILED("NETWORK"),

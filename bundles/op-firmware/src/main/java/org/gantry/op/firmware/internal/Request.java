@@ -68,7 +68,14 @@ record Request(
           "filePath");
   private static final Set<String> FIRMWARE_ONLY =
       Set.of(
-          "fileId", "fileType", "authScheme", "protocols", "format", "version", "allowDowngrade");
+          "fileId",
+          "fileType",
+          "fileCount",
+          "authScheme",
+          "protocols",
+          "format",
+          "version",
+          "allowDowngrade");
   private static final Set<String> DOWNLOAD_ONLY = Set.of("runAsUser");
 
   private static final Pattern HEX64 = Pattern.compile("[0-9a-fA-F]{64}");
@@ -260,6 +267,20 @@ record Request(
   private static void checkOtaFields(JobParameters p) throws OperationException {
     p.integer("fileId");
     p.integer("fileType");
+    if (p.integer("fileCount").isPresent()) {
+      long files = p.integer("fileCount").getAsLong();
+      if (files < 1) {
+        throw OperationException.invalidParameters("parameter 'fileCount' must be at least 1");
+      }
+      if (files > 1) {
+        throw FirmwareReason.MULTIPLE_FILES.fail(
+            "The AWS OTA document has "
+                + files
+                + " files, and this gateway installs one image per job (each file would replace"
+                + " the one before in the A/B slots); ship the files as one tar.gz or zip, or"
+                + " create one OTA update per image.");
+      }
+    }
     Optional<String> auth = p.string("authScheme");
     if (auth.isPresent() && !auth.get().equals("aws.s3.presigned")) {
       throw OperationException.invalidParameters(

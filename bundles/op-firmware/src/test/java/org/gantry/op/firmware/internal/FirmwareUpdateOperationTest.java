@@ -484,4 +484,41 @@ class FirmwareUpdateOperationTest {
     assertFalse(Files.exists(firmware.resolve("slot-b.properties")));
     assertEquals(1, Files.readAllLines(activations).size());
   }
+
+  /**
+   * An AWS OTA document with two files (the jobdoc bundle adds fileCount to each step): refused
+   * when the engine validates the steps, before any byte is downloaded; and if a step were run
+   * without validation, refused before its download too. No slot is written.
+   */
+  @Test
+  void aTwoFileOtaDocumentIsRejectedBeforeAnythingIsDownloaded() throws Exception {
+    Path certFile = tmp.resolve("signer.crt");
+    Files.writeString(certFile, signer.pem());
+    FirmwareUpdateOperation op = op();
+    for (String file : List.of("app.bin", "cfg.bin")) {
+      byte[] img = new byte[10_000];
+      new Random(file.hashCode()).nextBytes(img);
+      server.serve("/" + file, img);
+      Map<String, Object> p = new HashMap<>();
+      p.put("url", server.uri("/" + file).toString());
+      p.put("size", img.length);
+      p.put("filePath", file);
+      p.put("signature", signer.sign(img));
+      p.put("signatureAlgorithm", "SHA256withECDSA");
+      p.put("certFile", certFile.toString());
+      p.put("fileId", file.equals("app.bin") ? 0 : 1);
+      p.put("format", "afr_ota");
+      p.put("fileCount", 2);
+      OperationException refused =
+          assertThrows(OperationException.class, () -> op.validate(JobParameters.of(p)));
+      assertEquals(FirmwareReason.MULTIPLE_FILES, refused.reason());
+      assertTrue(refused.rejected());
+      OperationException unvalidated =
+          assertThrows(OperationException.class, () -> op.execute(ctx(p)));
+      assertEquals(FirmwareReason.MULTIPLE_FILES, unvalidated.reason());
+    }
+    assertEquals(0, server.requests().size(), "nothing was downloaded");
+    assertFalse(Files.exists(firmware.resolve("active")));
+    assertFalse(Files.exists(firmware.resolve("slot-a")));
+  }
 }

@@ -129,6 +129,40 @@ class RequestTest {
     assertEquals(FirmwareReason.SIZE_ABOVE_LIMIT, e.reason());
   }
 
+  /** ota-two-files.expected.json: each step learns the document has two files, and is refused. */
+  @ParameterizedTest
+  @CsvSource({"app.bin, 0", "cfg.bin, 1"})
+  void eachStepOfATwoFileOtaDocumentIsRejected(String file, int fileId) throws Exception {
+    Map<String, Object> p = new HashMap<>();
+    p.put("url", "https://h.example/" + file);
+    p.put("size", 1024);
+    p.put("filePath", file);
+    p.put("signature", "QUJDREVGR0hJSktM");
+    p.put("signatureAlgorithm", "SHA256withECDSA");
+    p.put("certFile", "/opt/firmware/signer.crt");
+    p.put("fileId", fileId);
+    p.put("protocols", List.of("MQTT", "HTTP"));
+    p.put("format", "afr_ota");
+    p.put("fileCount", 2);
+    OperationException e =
+        assertThrows(
+            OperationException.class,
+            () -> Request.of(JobParameters.of(p), Kind.FIRMWARE_UPDATE, settings()));
+    assertEquals(FirmwareReason.MULTIPLE_FILES, e.reason());
+    assertTrue(e.rejected(), "a document refusal: REJECTED, never retried");
+    assertTrue(e.getMessage().startsWith("The AWS OTA document has 2 files"), e.getMessage());
+
+    p.put("fileCount", 1);
+    assertEquals(
+        file, Request.of(JobParameters.of(p), Kind.FIRMWARE_UPDATE, settings()).imageName());
+    p.put("fileCount", 0);
+    OperationException zero =
+        assertThrows(
+            OperationException.class,
+            () -> Request.of(JobParameters.of(p), Kind.FIRMWARE_UPDATE, settings()));
+    assertEquals(DocumentReason.INVALID_PARAMETERS, zero.reason());
+  }
+
   /** The schema files list exactly the parameters Request accepts. */
   @Test
   void theSchemasListExactlyTheAcceptedParameters() throws Exception {
@@ -148,6 +182,7 @@ class RequestTest {
             "allowDowngrade",
             "fileId",
             "fileType",
+            "fileCount",
             "authScheme",
             "protocols"),
         properties("firmware-update"));
