@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.HttpsURLConnection;
 import org.gantry.api.operation.OperationException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,9 +57,14 @@ final class Downloader {
   private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
 
   private final Settings settings;
+  private final DownloadTrust trust;
 
+  /**
+   * @throws IllegalArgumentException naming {@code download.ca.file} when it cannot be used
+   */
   Downloader(Settings settings) {
     this.settings = settings;
+    this.trust = DownloadTrust.of(settings);
   }
 
   /** What one attempt ended with, when it did not end the download. */
@@ -259,6 +265,10 @@ final class Downloader {
       t.lastError = "cannot open " + redact(url) + ": " + e;
       return Outcome.RETRY;
     }
+    if (c instanceof HttpsURLConnection https && trust.socketFactory() != null) {
+      // Only the trust changes; the JDK's host name verifier stays in place.
+      https.setSSLSocketFactory(trust.socketFactory());
+    }
     t.current.set(c);
     if (t.ctx.cancelled()) {
       c.disconnect();
@@ -328,6 +338,10 @@ final class Downloader {
       LOG.info("Download attempt stalled at byte {}: {}", t.offset, t.lastError);
       return Outcome.RETRY;
     } catch (IOException e) {
+      DownloadTrust.Refusal refusal = DownloadTrust.classify(e);
+      if (refusal != null) {
+        throw untrustedServer(refusal, url, e);
+      }
       t.lastError = e.toString();
       LOG.info("Download attempt ended at byte {}: {}", t.offset, t.lastError);
       return Outcome.RETRY;
@@ -489,6 +503,29 @@ final class Downloader {
             : "the cap of " + t.cap + " bytes (max.size.bytes)";
     return FirmwareReason.SIZE_EXCEEDED.fail(
         "The server sent at least " + seen + " bytes, more than " + limit + "; stopped there.");
+  }
+
+  private static OperationFailure untrustedServer(
+      DownloadTrust.Refusal refusal, URI url, IOException e) {
+    String cause = DownloadTrust.rootCause(e);
+    if (refusal == DownloadTrust.Refusal.NAME_MISMATCH) {
+      return FirmwareReason.SERVER_NAME_MISMATCH.fail(
+          "The TLS certificate of "
+              + redact(url)
+              + " is not valid for the host '"
+              + url.getHost()
+              + "' ("
+              + cause
+              + "); the download was refused.",
+          e);
+    }
+    return FirmwareReason.SERVER_UNTRUSTED.fail(
+        "The TLS certificate of "
+            + redact(url)
+            + " does not chain to a CA this gateway trusts ("
+            + cause
+            + "); add the server's CA to download.ca.file if it is the right server.",
+        e);
   }
 
   static OperationFailure storage(String what, IOException e) {

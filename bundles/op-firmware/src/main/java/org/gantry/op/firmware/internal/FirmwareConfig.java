@@ -63,6 +63,24 @@ public @interface FirmwareConfig {
   boolean http_allowed() default false;
 
   /**
+   * @return a PEM bundle of CA certificates trusted for HTTPS downloads; empty: the JDK's only
+   */
+  @AttributeDefinition(
+      name = "Download CA file",
+      description =
+          "PEM bundle of CAs trusted for HTTPS downloads, in addition to the JDK's default CAs"
+              + " (or instead of them with download.ca.only). Empty: the JDK's default CAs only.")
+  String download_ca_file() default "";
+
+  /**
+   * @return whether HTTPS downloads trust only the CAs of {@code download.ca.file}
+   */
+  @AttributeDefinition(
+      name = "Trust only the download CA file",
+      description = "Trust only download.ca.file's CAs for HTTPS downloads, not the JDK's.")
+  boolean download_ca_only() default false;
+
+  /**
    * @return the largest artifact accepted, in bytes
    */
   @AttributeDefinition(name = "Size cap (bytes)", min = "1")

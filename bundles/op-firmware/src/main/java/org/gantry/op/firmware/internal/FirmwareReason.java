@@ -36,6 +36,15 @@ enum FirmwareReason implements ReasonCode {
   URL_EXPIRED("NETWORK"),
   /** The server sent more bytes than the declared size or the configured cap. */
   SIZE_EXCEEDED("NETWORK"),
+  /**
+   * The HTTPS server's certificate does not chain to a trusted CA (the JDK's, or {@code
+   * download.ca.file}), or has expired. Not retried within the download.
+   */
+  SERVER_UNTRUSTED("NETWORK"),
+  /**
+   * The HTTPS server's certificate does not name the URL's host. Not retried within the download.
+   */
+  SERVER_NAME_MISMATCH("NETWORK"),
 
   /** The file's SHA-256 is not the document's {@code sha256}. */
   DIGEST_MISMATCH("INTEGRITY"),
