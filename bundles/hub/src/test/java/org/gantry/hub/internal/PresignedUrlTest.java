@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -208,6 +209,6 @@ class PresignedUrlTest {
   }
 
   private static String quote(String s) {
-    return new com.google.gson.JsonPrimitive(s).toString();
+    return new JsonPrimitive(s).toString();
   }
 }
