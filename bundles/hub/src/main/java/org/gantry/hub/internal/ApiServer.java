@@ -7,6 +7,7 @@ import com.google.gson.JsonParser;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -64,6 +65,11 @@ final class ApiServer {
             });
     server.setExecutor(httpThreads);
     server.createContext("/", this::handle);
+  }
+
+  /** Serves {@code handler} under {@code path} on this listener; before {@link #start}. */
+  void mount(String path, HttpHandler handler) {
+    server.createContext(path, handler);
   }
 
   void start() {

@@ -40,8 +40,6 @@ final class ControlPlane {
   /** CreateJob fields of features that later issues bring; refused until then. */
   private static final List<String> NOT_YET =
       List.of(
-          "documentSource",
-          "presignedUrlConfig",
           "tags",
           "namespaceId",
           "jobTemplateArn",
@@ -51,10 +49,20 @@ final class ControlPlane {
 
   private final HubCore core;
   private final Arns arns;
+  private final Artifacts artifacts;
 
   ControlPlane(HubCore core, Arns arns) {
+    this(core, arns, null);
+  }
+
+  /**
+   * @param artifacts the hub's artifact store and URL signer, for {@code documentSource} and {@code
+   *     presignedUrlConfig}; null refuses both
+   */
+  ControlPlane(HubCore core, Arns arns, Artifacts artifacts) {
     this.core = core;
     this.arns = arns;
+    this.artifacts = artifacts;
   }
 
   // ------------------------------------------------------------------ CreateThing
@@ -153,17 +161,32 @@ final class ControlPlane {
     }
     for (String field : NOT_YET) {
       if (present(body, field)) {
-        throw ApiException.invalid(
-            field
-                + " is not supported by this hub yet"
-                + (field.equals("documentSource") ? "; give the document inline." : "."));
+        throw ApiException.invalid(field + " is not supported by this hub yet.");
       }
     }
+    String documentSource = string(body, "documentSource", "documentSource");
     String document = string(body, "document", "document");
+    if (documentSource != null) {
+      if (document != null) {
+        throw ApiException.invalid("Give either document or documentSource, not both.");
+      }
+      document = needArtifacts("documentSource").documentSource(documentSource);
+    }
     if (document == null) {
-      throw ApiException.invalid("document is required: the job document as a JSON string.");
+      throw ApiException.invalid(
+          "document is required: the job document as a JSON string (or documentSource).");
     }
     checkDocument(document);
+    Long presignedExpiry = presignedUrlExpiry(body);
+    if (presignedExpiry != null) {
+      needArtifacts("presignedUrlConfig").checkPlaceholders(document);
+    } else if (Artifacts.hasPlaceholders(document)) {
+      throw ApiException.invalid(
+          "The document has presigned-URL placeholders but the job has no presignedUrlConfig:"
+              + " give presignedUrlConfig.expiresInSec (60-3600) so the hub can replace them.");
+    }
+    String source = documentSource;
+    String doc = document;
     String description = string(body, "description", "description");
     if (description != null && description.length() > MAX_DESCRIPTION) {
       throw ApiException.invalid("description is longer than 2028 characters.");
@@ -207,7 +230,9 @@ final class ControlPlane {
             s -> {
               Job j = new Job();
               j.jobId = jobId;
-              j.document = document;
+              j.document = doc;
+              j.documentSource = source;
+              j.presignedUrlExpiresInSec = presignedExpiry;
               j.description = description;
               j.targetSelection = selection == null ? Job.SNAPSHOT : selection;
               j.targets = new ArrayList<>(things);
@@ -725,6 +750,14 @@ final class ControlPlane {
       job.add("timeoutConfig", timeout);
     }
     JobConfigs.describe(j, job);
+    if (j.presignedUrlExpiresInSec != null) {
+      JsonObject presigned = new JsonObject();
+      presigned.addProperty("expiresInSec", j.presignedUrlExpiresInSec);
+      job.add("presignedUrlConfig", presigned);
+    }
+    if (j.documentSource != null) {
+      job.addProperty("documentSource", j.documentSource);
+    }
     job.addProperty("isConcurrent", false);
     JsonObject o = new JsonObject();
     o.add("job", job);
@@ -912,6 +945,31 @@ final class ControlPlane {
       throw ApiException.invalid(path + " must be a string.");
     }
     return e.getAsString();
+  }
+
+  private Artifacts needArtifacts(String field) throws ApiException {
+    if (artifacts == null) {
+      throw ApiException.invalid(field + " needs the hub's artifact store, which is not running.");
+    }
+    return artifacts;
+  }
+
+  /**
+   * {@code presignedUrlConfig}: {@code expiresInSec} 60-3600 (default 3600, as AWS); {@code
+   * roleArn} is accepted and unused (the hub signs with its own key).
+   */
+  private static Long presignedUrlExpiry(JsonObject body) throws ApiException {
+    JsonObject c = object(body, "presignedUrlConfig");
+    if (c == null) {
+      return null;
+    }
+    string(c, "roleArn", "presignedUrlConfig.roleArn");
+    Long expires = number(c, "expiresInSec");
+    long e = expires == null ? 3600 : expires;
+    if (e < 60 || e > 3600) {
+      throw ApiException.invalid("presignedUrlConfig.expiresInSec must be 60-3600, got " + e + ".");
+    }
+    return e;
   }
 
   private static JsonObject object(JsonObject o, String field) throws ApiException {

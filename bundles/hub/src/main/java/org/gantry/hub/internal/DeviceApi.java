@@ -388,7 +388,7 @@ final class DeviceApi {
                     ? HubCore.executionState(e)
                     : null,
                 Boolean.TRUE.equals(r.includeJobDocument())
-                    ? core.state().job(e.jobId).document
+                    ? core.documentFor(core.state().job(e.jobId), e.thingName)
                     : null,
                 HubCore.seconds(now),
                 r.clientToken())));

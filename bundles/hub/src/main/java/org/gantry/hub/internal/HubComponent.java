@@ -47,6 +47,7 @@ public final class HubComponent {
   private final HubLoop loop;
   private final MqttLink mqtt;
   private final ApiServer api;
+  private final Artifacts artifacts;
 
   /**
    * Checks the configuration, reads the store, starts the management API and starts connecting to
@@ -65,23 +66,38 @@ public final class HubComponent {
               policyOption = ReferencePolicyOption.GREEDY,
               target = CLOCK_TARGET)
           Clock clock) {
-    this(HubSettings.of(config), clock == null ? Clock.systemUTC() : clock);
+    this(
+        HubSettings.of(config),
+        new Artifacts.Settings(
+            config.artifacts_host(),
+            config.artifacts_port(),
+            config.artifacts_url(),
+            config.artifacts_max_bytes()),
+        clock == null ? Clock.systemUTC() : clock);
   }
 
   HubComponent(HubSettings settings, Clock clock) {
+    this(settings, Artifacts.Settings.loopback(), clock);
+  }
+
+  HubComponent(HubSettings settings, Artifacts.Settings artifactSettings, Clock clock) {
     this.settings = settings;
     MqttLink link = null;
     ApiServer server = null;
     HubLoop hubLoop = null;
     HubStore store = null;
+    Artifacts files = null;
     try {
+      files = Artifacts.start(settings.dataDir(), artifactSettings, clock);
       store = new HubStore(settings.dataDir());
-      this.core = new HubCore(store, store.load(), clock::millis);
+      Artifacts documents = files;
+      this.core = new HubCore(store, store.load(), clock::millis, documents::forDevice);
       this.device = new DeviceApi(core);
-      ControlPlane control = new ControlPlane(core, settings.arns());
+      ControlPlane control = new ControlPlane(core, settings.arns(), files);
       link = new MqttLink(settings.mqttUrl(), settings.clientId(), this::inbound, this::catchUp);
       hubLoop = new HubLoop(core, link::publish, INBOX, TICK_MILLIS);
       server = new ApiServer(settings.apiHost(), settings.apiPort(), control, hubLoop);
+      server.mount("/artifacts/", files.uploadHandler());
       this.loop = hubLoop;
       hubLoop.start();
       server.start();
@@ -99,6 +115,9 @@ public final class HubComponent {
       if (store != null) {
         store.close();
       }
+      if (files != null) {
+        files.close();
+      }
       if (e instanceof RuntimeException r) {
         throw r;
       }
@@ -107,6 +126,7 @@ public final class HubComponent {
     }
     this.mqtt = link;
     this.api = server;
+    this.artifacts = files;
     LOG.info(
         "Hub started: broker {}, management API http://{}:{}, store {}, clock {}",
         settings.mqttUrl(),
@@ -163,6 +183,10 @@ public final class HubComponent {
     return api.port();
   }
 
+  int artifactsPort() {
+    return artifacts.port();
+  }
+
   boolean mqttConnected() {
     return mqtt.isConnected();
   }
@@ -172,6 +196,7 @@ public final class HubComponent {
     api.stop();
     loop.stop(5_000);
     mqtt.close();
+    artifacts.close();
     core.store().close();
     LOG.info("Hub stopped (store {})", settings.dataDir());
   }

@@ -34,6 +34,26 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
               + " hub-log.<generation>.")
   String data_dir();
 
+  @AttributeDefinition(
+      description =
+          "Address of the artifact server that answers presigned URLs (GET and HEAD of signed"
+              + " URLs only); the gateways must reach it.")
+  String artifacts_host() default "127.0.0.1";
+
+  @AttributeDefinition(
+      description = "TCP port of the artifact server, 0 for a free port chosen at each start.")
+  int artifacts_port() default 0;
+
+  @AttributeDefinition(
+      description =
+          "Base URL the gateways reach the artifact server at, e.g. https://hub.example:8443 behind"
+              + " a TLS proxy; empty for http://artifacts.host:port.")
+  String artifacts_url() default "";
+
+  @AttributeDefinition(
+      description = "Largest artifact an operator may upload (PUT /artifacts/<key>), in bytes.")
+  long artifacts_max_bytes() default 1L << 30;
+
   @AttributeDefinition(description = "AWS region written into the ARNs the hub hands out.")
   String region() default "us-east-1";
 

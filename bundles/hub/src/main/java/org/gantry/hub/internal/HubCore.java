@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
 import org.gantry.protocol.ExecutionStatus;
 import org.gantry.protocol.JobExecution;
@@ -33,6 +34,7 @@ final class HubCore {
 
   private static final Logger LOG = LoggerFactory.getLogger(HubCore.class);
 
+  private final BiFunction<Job, String, String> documents;
   private final HubStore store;
   private final LongSupplier clock;
   private final JobsCodec codec = new JobsCodec();
@@ -54,6 +56,19 @@ final class HubCore {
   }
 
   HubCore(HubStore store, HubState state, LongSupplier clock) {
+    this(store, state, clock, (job, thing) -> job.document);
+  }
+
+  /**
+   * @param documents what a device gets as a job's document (placeholders replaced), given the job
+   *     and the thing it goes to
+   */
+  HubCore(
+      HubStore store,
+      HubState state,
+      LongSupplier clock,
+      BiFunction<Job, String, String> documents) {
+    this.documents = Objects.requireNonNull(documents);
     this.store = Objects.requireNonNull(store);
     this.state = Objects.requireNonNull(state);
     this.clock = Objects.requireNonNull(clock);
@@ -62,6 +77,11 @@ final class HubCore {
 
   HubState state() {
     return state;
+  }
+
+  /** The job's document as a device gets it: placeholders replaced by URLs signed now. */
+  String documentFor(Job job, String thingName) {
+    return documents.apply(job, thingName);
   }
 
   long nowMillis() {
@@ -252,7 +272,7 @@ final class HubCore {
     return new JobExecution(
         e.jobId,
         withThingName ? e.thingName : null,
-        withDocument ? job.document : null,
+        withDocument ? documents.apply(job, e.thingName) : null,
         e.status,
         e.statusDetails,
         seconds(e.queuedAt),

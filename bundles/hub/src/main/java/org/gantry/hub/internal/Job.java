@@ -35,6 +35,15 @@ final class Job {
   /** {@code timeoutConfig.inProgressTimeoutInMinutes}; null for none. */
   Long inProgressTimeoutInMinutes;
 
+  /**
+   * {@code presignedUrlConfig.expiresInSec}: the lifetime of the URLs that replace the document's
+   * presigned-URL placeholders each time a device fetches it; null when the job has none.
+   */
+  Long presignedUrlExpiresInSec;
+
+  /** {@code documentSource} as given to CreateJob (the document was read from it then); or null. */
+  String documentSource;
+
   /** {@code jobExecutionsRolloutConfig}; null for none (every execution is delivered at once). */
   Rollout rollout;
 

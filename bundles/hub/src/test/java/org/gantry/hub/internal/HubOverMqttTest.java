@@ -1,10 +1,18 @@
 package org.gantry.hub.internal;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.gantry.protocol.DescribeAccepted;
 import org.gantry.protocol.ErrorCode;
 import org.gantry.protocol.ExecutionStatus;
@@ -119,6 +127,43 @@ class HubOverMqttTest {
     assertEquals(JobExecutionStatus.SUCCEEDED, x.status());
     assertEquals(Map.of("reason", "OK"), x.statusDetails().detailsMap());
     assertEquals(JobStatus.COMPLETED, iot.describeJob(b -> b.jobId("j1")).job().status());
+  }
+
+  @Test
+  void anUploadedArtifactReachesTheDeviceThroughAPresignedUrl() throws Exception {
+    byte[] image = "image 3.1".getBytes(StandardCharsets.UTF_8);
+    HttpClient http = HttpClient.newHttpClient();
+    var put =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + apiPort + "/artifacts/fw-bucket/app-3.1.bin"))
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(image))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, put.statusCode(), put.body());
+
+    String doc =
+        "{\"operation\":\"download-file\",\"url\":\"${aws:iot:s3-presigned-url:"
+            + "https://s3.us-east-1.amazonaws.com/fw-bucket/app-3.1.bin}\"}";
+    iot.createJob(
+        b ->
+            b.jobId("fw")
+                .targets("gw-1")
+                .document(doc)
+                .presignedUrlConfig(p -> p.expiresInSec(600L)));
+    NotifyNext next = device.await(device.topics.notifyNext(), NotifyNext.class, WAIT);
+    var m = Pattern.compile("\"url\":\"([^\"]+)\"").matcher(next.execution().jobDocument());
+    assertTrue(m.find(), next.execution().jobDocument());
+    assertTrue(m.group(1).startsWith("http://127.0.0.1:" + hub.artifactsPort() + "/artifacts/"));
+    var got =
+        http.send(
+            HttpRequest.newBuilder(URI.create(m.group(1))).build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    assertEquals(200, got.statusCode());
+    assertArrayEquals(image, got.body());
+    assertEquals(
+        600L,
+        iot.describeJob(b -> b.jobId("fw")).job().presignedUrlConfig().expiresInSec().longValue());
   }
 
   @Test
