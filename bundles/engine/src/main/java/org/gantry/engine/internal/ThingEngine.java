@@ -611,8 +611,9 @@ final class ThingEngine implements ConnectionListener {
   }
 
   /**
-   * A notify-next that names another job (or none) while one runs is a hint that the running one
-   * was canceled or removed: confirm with a describe before cancelling anything (PROTOCOL.md).
+   * A notify-next that names another job (or none), or another execution of the same job (a retry
+   * after the service timed this one out), while one runs is a hint that the running one is over:
+   * confirm with a describe before cancelling anything (PROTOCOL.md).
    */
   private void onNotifyNext(NotifyNext n) {
     offered.set(new Offer(n.execution()));
@@ -621,7 +622,9 @@ final class ThingEngine implements ConnectionListener {
       wake();
       return;
     }
-    if (n.execution() != null && n.execution().jobId().equals(run.jobId())) {
+    if (n.execution() != null
+        && n.execution().jobId().equals(run.jobId())
+        && n.execution().executionNumber() == run.executionNumber()) {
       return;
     }
     var unused =

@@ -222,6 +222,11 @@ final class MiniJobsService {
 
   /** Publishes notify-next naming {@code jobId} as it is now (with its document), or none. */
   synchronized void notifyNext(String jobId) {
+    notifyNext(jobId, 1);
+  }
+
+  /** Publishes notify-next naming execution {@code number} of {@code jobId} (a retry, say). */
+  synchronized void notifyNext(String jobId, long number) {
     Exec e = jobId == null ? null : execs.get(jobId);
     JobExecution ex =
         e == null
@@ -230,13 +235,13 @@ final class MiniJobsService {
                 e.jobId,
                 topics.thingName(),
                 e.document,
-                e.status,
+                number == 1 ? e.status : ExecutionStatus.QUEUED,
                 null,
                 1L,
                 null,
                 1L,
-                e.version,
-                1);
+                number == 1 ? e.version : 1,
+                number);
     transport.deliver(topics.notifyNext(), codec.encode(new NotifyNext(now(), ex)));
   }
 

@@ -546,6 +546,31 @@ class ThingEngineTest {
   }
 
   @Test
+  void aRetryOfTheRunningJobInNotifyNextCancelsTheTimedOutExecution() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    AtomicReference<Boolean> cancelled = new AtomicReference<>(false);
+    install(
+        "hang",
+        ctx -> {
+          running.countDown();
+          CountDownLatch c = new CountDownLatch(1);
+          ctx.onCancel(c::countDown);
+          awaitQuietly(c); // no progress: only the notification can tell the engine
+          cancelled.set(ctx.cancelled());
+          return OperationResult.succeeded();
+        });
+    service.queue("jt", "{\"operation\":\"hang\"}");
+    start();
+    assertTrue(running.await(10, TimeUnit.SECONDS));
+    // the service timed execution 1 out and queued execution 2 of the same job (a retry)
+    service.exec("jt").status = ExecutionStatus.TIMED_OUT;
+    service.notifyNext("jt", 2);
+    await(cancelled::get, "the timed-out execution's operation cancelled");
+    // nothing is reported for the timed-out execution (the engine goes on to the retry)
+    assertFalse(statuses("jt").contains(ExecutionStatus.SUCCEEDED), statuses("jt").toString());
+  }
+
+  @Test
   void anExecutionFoundInProgressAtStartIsReportedFailedAsInterrupted() throws Exception {
     install("ok", ctx -> OperationResult.succeeded());
     MiniJobsService.Exec e = service.queue("j9", "{\"operation\":\"ok\"}");
