@@ -3,11 +3,10 @@ package org.gantry.itests.bench;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.zip.CRC32;
+import org.gantry.itests.support.JournalRecords;
 
 /**
  * One journal commit as the engine's Journal makes it: a framed record ({@code GJL1}, type, length,
@@ -50,28 +49,13 @@ final class JournalCommit {
   }
 
   private static byte[] record(int i) {
-    String body =
+    return JournalRecords.entry(
         "document={\"operation\"\\:\"diagnostics\"}\nexecutionNumber=1\njobId=bench-job-"
             + i
             + "\nphase="
             + ((i & 1) == 0 ? "ACTIVE" : "REPORTING")
             + "\nsequence="
             + i
-            + "\nversion=2\n";
-    CRC32 bodyCrc = new CRC32();
-    bodyCrc.update(body.getBytes(StandardCharsets.ISO_8859_1));
-    byte[] payload =
-        ("#crc32=" + Long.toHexString(bodyCrc.getValue()) + "\n" + body)
-            .getBytes(StandardCharsets.ISO_8859_1);
-    CRC32 crc = new CRC32();
-    crc.update(1);
-    crc.update(payload);
-    return ByteBuffer.allocate(13 + payload.length)
-        .putInt(0x474a4c31)
-        .put((byte) 1)
-        .putInt(payload.length)
-        .putInt((int) crc.getValue())
-        .put(payload)
-        .array();
+            + "\nversion=2\n");
   }
 }

@@ -4,15 +4,13 @@ import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
-import java.util.zip.CRC32;
+import org.gantry.itests.support.JournalRecords;
 import org.gantry.itests.support.TestBroker;
 import org.gantry.itests.support.TestJobsService;
 import org.gantry.protocol.ExecutionStatus;
@@ -57,7 +55,8 @@ public class CorruptJournalIT {
     Path journal = Files.createDirectories(data.resolve("journal").resolve(THING));
     // A whole record of an execution "x" the service does not know, then a record cut off by a
     // crash mid-write (magic "GJL1", type 1, a length of 200 bytes, four bytes of it).
-    byte[] whole = record("executionNumber=1\njobId=x\nphase=ACTIVE\nsequence=1\nversion=1\n");
+    byte[] whole =
+        JournalRecords.entry("executionNumber=1\njobId=x\nphase=ACTIVE\nsequence=1\nversion=1\n");
     byte[] cut = {'G', 'J', 'L', '1', 1, 0, 0, 0, (byte) 200, 1, 2, 3, 4, '#', 'c', 'r'};
     byte[] torn = Arrays.copyOf(whole, whole.length + cut.length);
     System.arraycopy(cut, 0, torn, whole.length, cut.length);
@@ -104,24 +103,5 @@ public class CorruptJournalIT {
         jobs.requests().stream().filter(r -> "x".equals(r.jobId())).toList();
     assertEquals(jobs.requestLog(THING), 1, aboutX.size());
     assertEquals(jobs.requestLog(THING), JobsTopic.Kind.DESCRIBE, aboutX.get(0).kind());
-  }
-
-  /** One journal record as the engine writes it: framing, CRC-32, Properties text under its CRC. */
-  private static byte[] record(String body) {
-    CRC32 bodyCrc = new CRC32();
-    bodyCrc.update(body.getBytes(StandardCharsets.ISO_8859_1));
-    byte[] payload =
-        ("#crc32=" + Long.toHexString(bodyCrc.getValue()) + "\n" + body)
-            .getBytes(StandardCharsets.ISO_8859_1);
-    CRC32 crc = new CRC32();
-    crc.update(1);
-    crc.update(payload);
-    return ByteBuffer.allocate(13 + payload.length)
-        .putInt(0x474a4c31)
-        .put((byte) 1)
-        .putInt(payload.length)
-        .putInt((int) crc.getValue())
-        .put(payload)
-        .array();
   }
 }
