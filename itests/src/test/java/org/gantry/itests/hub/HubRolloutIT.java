@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import javax.inject.Inject;
 import org.gantry.api.operation.DeviceReason;
@@ -51,7 +52,7 @@ public class HubRolloutIT {
 
   /** The things the one gateway serves. */
   private static final List<String> THINGS =
-      IntStream.rangeClosed(1, 7).mapToObj(i -> "roll-" + i + "-" + RUN).toList();
+      IntStream.rangeClosed(1, 13).mapToObj(i -> "roll-" + i + "-" + RUN).toList();
 
   @Inject private BundleContext context;
   @Inject private ConfigurationAdmin configAdmin;
@@ -165,7 +166,83 @@ public class HubRolloutIT {
     }
   }
 
+  @Test
+  public void failuresAtTheThresholdAbortTheRolloutBeforeTheRestRun() throws Exception {
+    List<String> targets = THINGS.subList(7, 11);
+    AtomicInteger runs = new AtomicInteger();
+    JobOperation fail =
+        ctx -> {
+          runs.incrementAndGet();
+          return OperationResult.failed(
+              DeviceReason.OPERATION_FAILED, "the test operation always fails", Map.of());
+        };
+    Dictionary<String, Object> props = new Hashtable<>();
+    props.put(JobOperation.TYPE, "itest-fail");
+    var registration = context.registerService(JobOperation.class, fail, props);
+    try {
+      String job = "abort-" + RUN;
+      JsonObject body = job(targets, "{\"operation\":\"itest-fail\"}");
+      body.add("jobExecutionsRolloutConfig", JsonParser.parseString("{\"maximumPerMinute\":1}"));
+      body.add(
+          "abortConfig",
+          JsonParser.parseString(
+              "{\"criteriaList\":[{\"failureType\":\"FAILED\",\"action\":\"CANCEL\","
+                  + "\"thresholdPercentage\":50,\"minNumberOfExecutedThings\":2}]}"));
+      created(api.send("PUT", "/jobs/" + job, body));
+
+      // One thing a minute: the first fails; one failure is below the minimum of two.
+      HubApi.await(
+          "the first FAILED",
+          () -> counts(job).get("numberOfFailedThings").getAsInt() == 1,
+          patience());
+      assertEquals("IN_PROGRESS", jobStatus(job));
+      clock.advance(MINUTE);
+      // The second fails too: 2 of 2 executed failed, over 50 %: the job is canceled.
+      HubApi.await("the job CANCELED", () -> "CANCELED".equals(jobStatus(job)), patience());
+      JsonObject described = api.describeJob(job);
+      JsonObject c = described.getAsJsonObject("jobProcessDetails");
+      assertEquals(c.toString(), 2, c.get("numberOfFailedThings").getAsInt());
+      assertEquals(c.toString(), 2, c.get("numberOfCanceledThings").getAsInt());
+      clock.advance(2 * MINUTE);
+      assertEquals("the two undelivered things never ran the operation", 2, runs.get());
+      for (String t : targets.subList(2, 4)) {
+        assertEquals("CANCELED", status(t, job, 1));
+      }
+    } finally {
+      registration.unregister();
+    }
+  }
+
+  @Test
+  public void aContinuousJobRunsOnAThingThatJoinsItsGroupLater() throws Exception {
+    String group = "group-" + RUN;
+    String member = THINGS.get(11);
+    String newcomer = THINGS.get(12);
+    assertEquals(200, api.send("POST", "/thing-groups/" + group, new JsonObject()).status());
+    addToGroup(group, member);
+    String job = "cont-" + RUN;
+    JsonObject body =
+        job(List.of("arn:aws:iot:us-east-1:123456789012:thinggroup/" + group), DIAGNOSTICS);
+    body.addProperty("targetSelection", "CONTINUOUS");
+    created(api.send("PUT", "/jobs/" + job, body));
+    api.awaitExecution(member, job, "SUCCEEDED", patience());
+    assertEquals("a continuous job stays open", "IN_PROGRESS", jobStatus(job));
+
+    addToGroup(group, newcomer);
+    JsonObject ran = api.awaitExecution(newcomer, job, "SUCCEEDED", patience());
+    assertEquals(ran.toString(), 1, ran.get("executionNumber").getAsLong());
+    assertEquals(2, counts(job).get("numberOfSucceededThings").getAsInt());
+  }
+
   // ------------------------------------------------------------------ helpers
+
+  private void addToGroup(String group, String thing) throws Exception {
+    JsonObject add = new JsonObject();
+    add.addProperty("thingGroupName", group);
+    add.addProperty("thingName", thing);
+    HubApi.Answer a = api.send("PUT", "/thing-groups/addThingToThingGroup", add);
+    assertEquals(a.toString(), 200, a.status());
+  }
 
   /** The hub's clock service: registered by the first test of the framework, reused after. */
   private SteppedClock clock() throws Exception {
