@@ -3,6 +3,7 @@ package org.gantry.itests.hub;
 import static org.gantry.itests.support.TestJobsService.patience;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -33,6 +34,7 @@ import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -52,7 +54,7 @@ public class HubRolloutIT {
 
   /** The things the one gateway serves. */
   private static final List<String> THINGS =
-      IntStream.rangeClosed(1, 13).mapToObj(i -> "roll-" + i + "-" + RUN).toList();
+      IntStream.rangeClosed(1, 18).mapToObj(i -> "roll-" + i + "-" + RUN).toList();
 
   @Inject private BundleContext context;
   @Inject private ConfigurationAdmin configAdmin;
@@ -234,6 +236,70 @@ public class HubRolloutIT {
     assertEquals(2, counts(job).get("numberOfSucceededThings").getAsInt());
   }
 
+  @Test
+  public void aHubRestartedMidRolloutDeliversTheRestExactlyOnce() throws Exception {
+    List<String> targets = THINGS.subList(13, 17);
+    String job = "restart-" + RUN;
+    JsonObject body = job(targets, DIAGNOSTICS);
+    body.add("jobExecutionsRolloutConfig", JsonParser.parseString("{\"maximumPerMinute\":1}"));
+    created(api.send("PUT", "/jobs/" + job, body));
+    awaitCounts(job, 1, 3);
+
+    Bundle hub = new HubSetup(context).hubBundle();
+    hub.stop();
+    hub.start();
+    api.awaitUp(patience());
+    awaitCounts(job, 1, 3); // the store kept the rollout where it was
+    for (int minute = 1; minute <= 3; minute++) {
+      clock.advance(MINUTE);
+      awaitCounts(job, 1 + minute, 3 - minute);
+    }
+    assertEquals("COMPLETED", jobStatus(job));
+    for (String t : targets) {
+      assertEquals(t, "SUCCEEDED", status(t, job, 1));
+      assertEquals(t + " got a second execution", null, execution(t, job, 2));
+    }
+  }
+
+  @Test
+  public void aStuckStepTimesOutAtTheHubAndTheGatewayStopsIt() throws Exception {
+    String thing = THINGS.get(17);
+    CountDownLatch cancelled = new CountDownLatch(1);
+    JobOperation stuck =
+        ctx -> {
+          CountDownLatch c = new CountDownLatch(1);
+          ctx.onCancel(c::countDown);
+          try {
+            c.await(patience().toMillis(), TimeUnit.MILLISECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          if (ctx.cancelled()) {
+            cancelled.countDown();
+          }
+          return OperationResult.succeeded();
+        };
+    Dictionary<String, Object> props = new Hashtable<>();
+    props.put(JobOperation.TYPE, "itest-stuck");
+    var registration = context.registerService(JobOperation.class, stuck, props);
+    try {
+      String job = "stuck-" + RUN;
+      created(
+          api.send("PUT", "/jobs/" + job, job(List.of(thing), "{\"operation\":\"itest-stuck\"}")));
+      api.awaitExecution(thing, job, "IN_PROGRESS", patience());
+      // The engine asked for a 1-minute step timer with IN_PROGRESS; a simulated minute later the
+      // hub times the execution out, and the gateway, told by the notification, cancels the step.
+      clock.advance(MINUTE + 1_000);
+      HubApi.await("TIMED_OUT", () -> "TIMED_OUT".equals(status(thing, job, 1)), patience());
+      assertTrue(
+          "the gateway cancelled the stuck step",
+          cancelled.await(patience().toMillis(), TimeUnit.MILLISECONDS));
+      assertEquals("TIMED_OUT", status(thing, job, 1));
+    } finally {
+      registration.unregister();
+    }
+  }
+
   // ------------------------------------------------------------------ helpers
 
   private void addToGroup(String group, String thing) throws Exception {
@@ -272,6 +338,8 @@ public class HubRolloutIT {
     engine.put("data.dir", GatewayConfig.dataDir("gw-" + RUN).toString());
     engine.put("request.timeout.seconds", 5);
     engine.put("poll.interval.seconds", 300);
+    // One simulated minute at the hub: the engine sends it as the step timeout when it starts.
+    engine.put("step.timeouts", new String[] {"itest-stuck=1"});
     configAdmin.getConfiguration(GatewayConfig.ENGINE_PID, "?").update(engine);
   }
 
