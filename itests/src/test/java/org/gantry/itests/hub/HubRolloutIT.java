@@ -54,7 +54,7 @@ public class HubRolloutIT {
 
   /** The things the one gateway serves. */
   private static final List<String> THINGS =
-      IntStream.rangeClosed(1, 18).mapToObj(i -> "roll-" + i + "-" + RUN).toList();
+      IntStream.rangeClosed(1, 30).mapToObj(i -> "roll-" + i + "-" + RUN).toList();
 
   @Inject private BundleContext context;
   @Inject private ConfigurationAdmin configAdmin;
@@ -102,6 +102,29 @@ public class HubRolloutIT {
     assertEquals(
         2,
         described.getAsJsonObject("jobExecutionsRolloutConfig").get("maximumPerMinute").getAsInt());
+  }
+
+  @Test
+  public void anExponentialRateGrowsWithTheThingsTheGatewaySucceededOn() throws Exception {
+    List<String> targets = THINGS.subList(18, 30);
+    String job = "exp-" + RUN;
+    JsonObject body = job(targets, DIAGNOSTICS);
+    body.add(
+        "jobExecutionsRolloutConfig",
+        JsonParser.parseString(
+            "{\"maximumPerMinute\":16,\"exponentialRate\":{\"baseRatePerMinute\":1,"
+                + "\"incrementFactor\":2,\"rateIncreaseCriteria\":{\"numberOfSucceededThings\":1}}}"));
+    created(api.send("PUT", "/jobs/" + job, body));
+    // Minute 0: the first at once; it succeeds: rate 1 x 2^1 = 2.
+    awaitCounts(job, 1, 11);
+    clock.advance(MINUTE);
+    // Minute 1: two more; three succeeded: rate 1 x 2^3 = 8.
+    awaitCounts(job, 3, 9);
+    clock.advance(MINUTE);
+    awaitCounts(job, 11, 1);
+    clock.advance(MINUTE);
+    awaitCounts(job, 12, 0);
+    assertEquals("COMPLETED", jobStatus(job));
   }
 
   @Test
@@ -326,8 +349,15 @@ public class HubRolloutIT {
     return c;
   }
 
-  /** One gateway runtime: one MQTT connection, the engine serving every thing of the test. */
+  /**
+   * One gateway runtime: one MQTT connection, the engine serving every thing of the test.
+   * Configured by the first test only: ConfigurationAdmin applies an update asynchronously, and
+   * restarting the engine under a later test's running job would race with it.
+   */
   private void serveAll() throws IOException {
+    if (configAdmin.getConfiguration(GatewayConfig.ENGINE_PID, "?").getProperties() != null) {
+      return;
+    }
     Dictionary<String, Object> transport = new Hashtable<>();
     transport.put("broker.url", new HubSetup(context).brokerUrl());
     transport.put("client.id", "gw-" + RUN);
