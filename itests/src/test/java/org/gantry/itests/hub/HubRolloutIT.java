@@ -14,6 +14,7 @@ import java.util.Collection;
 import java.util.Dictionary;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -54,7 +55,7 @@ public class HubRolloutIT {
 
   /** The things the one gateway serves. */
   private static final List<String> THINGS =
-      IntStream.rangeClosed(1, 30).mapToObj(i -> "roll-" + i + "-" + RUN).toList();
+      IntStream.rangeClosed(1, 54).mapToObj(i -> "roll-" + i + "-" + RUN).toList();
 
   @Inject private BundleContext context;
   @Inject private ConfigurationAdmin configAdmin;
@@ -236,6 +237,130 @@ public class HubRolloutIT {
     } finally {
       registration.unregister();
     }
+  }
+
+  @Test
+  public void rejectionsAtTheThresholdAbortTheRollout() throws Exception {
+    abortsAfterTwo(
+        "REJECTED",
+        "numberOfRejectedThings",
+        THINGS.subList(30, 34),
+        ctx ->
+            OperationResult.rejected(
+                DeviceReason.OPERATION_FAILED, "the test operation always refuses", Map.of()),
+        false);
+  }
+
+  @Test
+  public void timeoutsAtTheThresholdAbortTheRollout() throws Exception {
+    abortsAfterTwo(
+        "TIMED_OUT",
+        "numberOfTimedOutThings",
+        THINGS.subList(34, 38),
+        ctx -> {
+          CountDownLatch c = new CountDownLatch(1);
+          ctx.onCancel(c::countDown);
+          try {
+            c.await(patience().toMillis(), TimeUnit.MILLISECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return OperationResult.succeeded();
+        },
+        true);
+  }
+
+  @Test
+  public void anyFailureTypeCountsForAll() throws Exception {
+    abortsAfterTwo(
+        "ALL",
+        "numberOfFailedThings",
+        THINGS.subList(38, 42),
+        ctx ->
+            OperationResult.failed(
+                DeviceReason.OPERATION_FAILED, "the test operation always fails", Map.of()),
+        false);
+  }
+
+  /**
+   * A rollout of one thing a minute to four things whose operation ends in {@code failureType} (or
+   * hangs, for TIMED_OUT under a one-minute in-progress limit), with an abort criterion of 50 % and
+   * at least two executed: the first outcome is below the minimum, the second cancels the job, and
+   * the last two things never run the operation.
+   */
+  private void abortsAfterTwo(
+      String failureType, String countField, List<String> targets, JobOperation op, boolean hangs)
+      throws Exception {
+    AtomicInteger runs = new AtomicInteger();
+    String type = "itest-abort-" + failureType.toLowerCase(Locale.ROOT).replace('_', '-');
+    JobOperation counted =
+        ctx -> {
+          runs.incrementAndGet();
+          return op.execute(ctx);
+        };
+    Dictionary<String, Object> props = new Hashtable<>();
+    props.put(JobOperation.TYPE, type);
+    var registration = context.registerService(JobOperation.class, counted, props);
+    try {
+      String job = "abort-" + failureType.toLowerCase(Locale.ROOT).replace('_', '-') + "-" + RUN;
+      JsonObject body = job(targets, "{\"operation\":\"" + type + "\"}");
+      body.add("jobExecutionsRolloutConfig", JsonParser.parseString("{\"maximumPerMinute\":1}"));
+      if (hangs) {
+        body.add("timeoutConfig", JsonParser.parseString("{\"inProgressTimeoutInMinutes\":1}"));
+      }
+      body.add(
+          "abortConfig",
+          JsonParser.parseString(
+              "{\"criteriaList\":[{\"failureType\":\""
+                  + failureType
+                  + "\",\"action\":\"CANCEL\",\"thresholdPercentage\":50,"
+                  + "\"minNumberOfExecutedThings\":2}]}"));
+      created(api.send("PUT", "/jobs/" + job, body));
+      if (hangs) {
+        api.awaitExecution(targets.get(0), job, "IN_PROGRESS", patience());
+        clock.advance(MINUTE); // the first times out; the second is delivered
+        api.awaitExecution(targets.get(1), job, "IN_PROGRESS", patience());
+      } else {
+        HubApi.await(
+            "the first " + failureType,
+            () -> counts(job).get(countField).getAsInt() == 1,
+            patience());
+      }
+      assertEquals("one outcome is below the minimum of two", "IN_PROGRESS", jobStatus(job));
+      clock.advance(MINUTE);
+      HubApi.await("the job CANCELED", () -> "CANCELED".equals(jobStatus(job)), patience());
+      JsonObject c = api.describeJob(job).getAsJsonObject("jobProcessDetails");
+      assertEquals(c.toString(), 2, c.get(countField).getAsInt());
+      assertEquals(c.toString(), 2, c.get("numberOfCanceledThings").getAsInt());
+      clock.advance(2 * MINUTE);
+      assertEquals("the two undelivered things never ran the operation", 2, runs.get());
+      for (String t : targets.subList(2, 4)) {
+        assertEquals("CANCELED", status(t, job, 1));
+      }
+    } finally {
+      registration.unregister();
+    }
+  }
+
+  @Test
+  public void anExponentialRateGrowsWithTheThingsNotified() throws Exception {
+    List<String> targets = THINGS.subList(42, 54);
+    String job = "expn-" + RUN;
+    JsonObject body = job(targets, DIAGNOSTICS);
+    body.add(
+        "jobExecutionsRolloutConfig",
+        JsonParser.parseString(
+            "{\"maximumPerMinute\":16,\"exponentialRate\":{\"baseRatePerMinute\":1,"
+                + "\"incrementFactor\":2,\"rateIncreaseCriteria\":{\"numberOfNotifiedThings\":1}}}"));
+    created(api.send("PUT", "/jobs/" + job, body));
+    // Minute 0: one notified: rate 2. Minute 1: two more, three notified: rate 8. Minute 2: eight.
+    awaitCounts(job, 1, 11);
+    clock.advance(MINUTE);
+    awaitCounts(job, 3, 9);
+    clock.advance(MINUTE);
+    awaitCounts(job, 11, 1);
+    clock.advance(MINUTE);
+    awaitCounts(job, 12, 0);
   }
 
   @Test
