@@ -150,14 +150,7 @@ public class HubRolloutIT {
           @Override
           public OperationResult execute(OperationContext ctx) {
             started.countDown();
-            CountDownLatch cancelled = new CountDownLatch(1);
-            ctx.onCancel(cancelled::countDown);
-            try {
-              // Bounded: released by the engine's cancellation, or gives up after the patience.
-              cancelled.await(patience().toMillis(), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
+            awaitCancel(ctx);
             return OperationResult.failed(
                 DeviceReason.OPERATION_FAILED, "the test operation never finishes", Map.of());
           }
@@ -207,49 +200,14 @@ public class HubRolloutIT {
 
   @Test
   public void failuresAtTheThresholdAbortTheRolloutBeforeTheRestRun() throws Exception {
-    List<String> targets = THINGS.subList(7, 11);
-    AtomicInteger runs = new AtomicInteger();
-    JobOperation fail =
-        ctx -> {
-          runs.incrementAndGet();
-          return OperationResult.failed(
-              DeviceReason.OPERATION_FAILED, "the test operation always fails", Map.of());
-        };
-    Dictionary<String, Object> props = new Hashtable<>();
-    props.put(JobOperation.TYPE, "itest-fail");
-    var registration = context.registerService(JobOperation.class, fail, props);
-    try {
-      String job = "abort-" + RUN;
-      JsonObject body = job(targets, "{\"operation\":\"itest-fail\"}");
-      body.add("jobExecutionsRolloutConfig", JsonParser.parseString("{\"maximumPerMinute\":1}"));
-      body.add(
-          "abortConfig",
-          JsonParser.parseString(
-              "{\"criteriaList\":[{\"failureType\":\"FAILED\",\"action\":\"CANCEL\","
-                  + "\"thresholdPercentage\":50,\"minNumberOfExecutedThings\":2}]}"));
-      created(api.send("PUT", "/jobs/" + job, body));
-
-      // One thing a minute: the first fails; one failure is below the minimum of two.
-      HubApi.await(
-          "the first FAILED",
-          () -> counts(job).get("numberOfFailedThings").getAsInt() == 1,
-          patience());
-      assertEquals("IN_PROGRESS", jobStatus(job));
-      clock.advance(MINUTE);
-      // The second fails too: 2 of 2 executed failed, over 50 %: the job is canceled.
-      HubApi.await("the job CANCELED", () -> "CANCELED".equals(jobStatus(job)), patience());
-      JsonObject described = api.describeJob(job);
-      JsonObject c = described.getAsJsonObject("jobProcessDetails");
-      assertEquals(c.toString(), 2, c.get("numberOfFailedThings").getAsInt());
-      assertEquals(c.toString(), 2, c.get("numberOfCanceledThings").getAsInt());
-      clock.advance(2 * MINUTE);
-      assertEquals("the two undelivered things never ran the operation", 2, runs.get());
-      for (String t : targets.subList(2, 4)) {
-        assertEquals("CANCELED", status(t, job, 1));
-      }
-    } finally {
-      registration.unregister();
-    }
+    abortsAfterTwo(
+        "FAILED",
+        "numberOfFailedThings",
+        THINGS.subList(7, 11),
+        ctx ->
+            OperationResult.failed(
+                DeviceReason.OPERATION_FAILED, "the test operation always fails", Map.of()),
+        false);
   }
 
   @Test
@@ -271,13 +229,7 @@ public class HubRolloutIT {
         "numberOfTimedOutThings",
         THINGS.subList(34, 38),
         ctx -> {
-          CountDownLatch c = new CountDownLatch(1);
-          ctx.onCancel(c::countDown);
-          try {
-            c.await(patience().toMillis(), TimeUnit.MILLISECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
+          awaitCancel(ctx);
           return OperationResult.succeeded();
         },
         true);
@@ -407,13 +359,7 @@ public class HubRolloutIT {
     CountDownLatch cancelled = new CountDownLatch(1);
     JobOperation stuck =
         ctx -> {
-          CountDownLatch c = new CountDownLatch(1);
-          ctx.onCancel(c::countDown);
-          try {
-            c.await(patience().toMillis(), TimeUnit.MILLISECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
+          awaitCancel(ctx);
           if (ctx.cancelled()) {
             cancelled.countDown();
           }
@@ -441,6 +387,20 @@ public class HubRolloutIT {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /**
+   * What a hung test operation does: waits until the engine cancels it, bounded by the patience so
+   * that a test that fails never leaves a thread behind.
+   */
+  private static void awaitCancel(OperationContext ctx) {
+    CountDownLatch cancelled = new CountDownLatch(1);
+    ctx.onCancel(cancelled::countDown);
+    try {
+      cancelled.await(patience().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
 
   private void addToGroup(String group, String thing) throws Exception {
     JsonObject add = new JsonObject();

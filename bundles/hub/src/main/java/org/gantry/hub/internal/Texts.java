@@ -1,7 +1,7 @@
 package org.gantry.hub.internal;
 
-/** Small helpers for messages that quote what a caller sent. */
-final class Texts {
+/** Small helpers for messages that quote what a caller sent (also used by the artifact package). */
+public final class Texts {
   private Texts() {}
 
   /**
@@ -9,11 +9,21 @@ final class Texts {
    * cut, so that a message never carries what made the input invalid.
    */
   static String clip(String s) {
+    return clip(s, 80);
+  }
+
+  /**
+   * As {@link #clip(String)}, keeping at most {@code limit} characters.
+   *
+   * @param s the caller's string, or null
+   * @param limit how many characters to keep before the ellipsis
+   * @return the quoted, escaped, cut string
+   */
+  public static String clip(String s, int limit) {
     if (s == null) {
       return "null";
     }
     StringBuilder sb = new StringBuilder("'");
-    int limit = 80;
     for (int i = 0; i < s.length() && i < limit; i++) {
       char c = s.charAt(i);
       if (c < 0x20 || c == 0x7f || Character.isSurrogate(c)) {

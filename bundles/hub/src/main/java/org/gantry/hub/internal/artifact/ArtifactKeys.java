@@ -6,6 +6,7 @@ import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import org.gantry.hub.internal.Texts;
 import org.gantry.hub.internal.artifact.ArtifactException.Reason;
 
 /**
@@ -171,24 +172,8 @@ final class ArtifactKeys {
         Reason.INVALID_KEY, "The artifact key " + clip(key) + " " + rule + ".");
   }
 
-  /** Quotes a caller's text for a message: control characters escaped, long text cut. */
+  /** Quotes a caller's text for a message: control characters escaped, cut after 120. */
   static String clip(String s) {
-    if (s == null) {
-      return "null";
-    }
-    StringBuilder sb = new StringBuilder("'");
-    int limit = 120;
-    for (int i = 0; i < s.length() && i < limit; i++) {
-      char c = s.charAt(i);
-      if (c < 0x20 || c == 0x7f || Character.isSurrogate(c)) {
-        sb.append(String.format("\\u%04x", (int) c));
-      } else {
-        sb.append(c);
-      }
-    }
-    if (s.length() > limit) {
-      sb.append('\u2026');
-    }
-    return sb.append('\'').toString();
+    return Texts.clip(s, 120);
   }
 }
