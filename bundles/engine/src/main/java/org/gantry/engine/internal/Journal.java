@@ -144,10 +144,6 @@ final class Journal {
     Files.createDirectories(dir);
   }
 
-  Path dir() {
-    return dir;
-  }
-
   /** A new entry, not yet written. */
   Entry create(String jobId, long executionNumber, long version, String document) {
     return new Entry(
