@@ -9,6 +9,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
@@ -160,6 +161,7 @@ public class CommandBenchmark {
       throws Exception {
     Path home = EngineBenchmark.privateRuntime(work.resolve("runtime"));
     installOpCommand(home);
+    logStepsAtDebug(home);
     // op-command refuses to activate unless its handler folder is ours with mode 700 exactly.
     Path handlers =
         Files.setPosixFilePermissions(
@@ -440,5 +442,19 @@ public class CommandBenchmark {
         jar,
         home.resolve("deploy").resolve(jar.getFileName()),
         StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /**
+   * The engine logs a step's start and successful end at DEBUG (a job's INFO lines are its
+   * IN_PROGRESS and its terminal report); {@link #operationTimes} reads those two lines, so the
+   * private copy logs the step runner at DEBUG.
+   */
+  private static void logStepsAtDebug(Path home) throws IOException {
+    Files.writeString(
+        home.resolve("etc/org.ops4j.pax.logging.cfg"),
+        "\n# CommandBenchmark: the step runner's start and end lines\n"
+            + "log4j2.logger.steps.name = org.gantry.engine.internal.StepRunner\n"
+            + "log4j2.logger.steps.level = DEBUG\n",
+        StandardOpenOption.APPEND);
   }
 }

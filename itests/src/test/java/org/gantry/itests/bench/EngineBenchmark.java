@@ -9,16 +9,13 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -53,6 +50,10 @@ public class EngineBenchmark {
 
   /** JVM options for the gateway after bin/gantry's -Xmx128m, to try JIT settings and the like. */
   private static final String GATEWAY_OPTS = System.getProperty("gantry.bench.javaOpts", "");
+
+  /** Which brokers to measure on, e.g. {@code mosquitto} alone while profiling. */
+  private static final String BROKERS =
+      System.getProperty("gantry.bench.brokers", "moquette,mosquitto");
 
   private static final int RTT_WARMUP = 500;
   private static final int RTT_SAMPLES = 2_000;
@@ -91,10 +92,14 @@ public class EngineBenchmark {
             + "', journal fsync on, work folder "
             + work);
 
-    try (TestBroker moquette = TestBroker.start()) {
-      runOn("moquette", moquette.url());
+    if (BROKERS.contains("moquette")) {
+      try (TestBroker moquette = TestBroker.start()) {
+        runOn("moquette", moquette.url());
+      }
     }
-    if (Mosquitto.installed()) {
+    if (!BROKERS.contains("mosquitto")) {
+      figures.note("Mosquitto left out (-Dgantry.bench.brokers=" + BROKERS + ")");
+    } else if (Mosquitto.installed()) {
       try (Mosquitto mosquitto = Mosquitto.start(work.resolve("mosquitto"))) {
         runOn("mosquitto", mosquitto.url());
       }
@@ -222,7 +227,6 @@ public class EngineBenchmark {
       }
       gateway.stop();
     }
-    engineLog(broker, data.resolve("log").resolve("gantry.log"), measuredJobs());
   }
 
   /**
@@ -287,62 +291,6 @@ public class EngineBenchmark {
 
   private static List<String> measuredJobs() {
     return IntStream.range(JOB_WARMUP, JOB_WARMUP + JOB_SAMPLES).mapToObj(i -> "lat-" + i).toList();
-  }
-
-  /**
-   * Where a job's time goes inside the gateway, from its own log (millisecond timestamps, so only
-   * medians over many jobs mean much): the next job found, IN_PROGRESS granted (ACTIVE journal
-   * commit and one update round trip), the operation started on a worker, the operation, the
-   * terminal status accepted (REPORTING commit and one update round trip).
-   */
-  private void engineLog(String broker, Path log, List<String> measured) throws IOException {
-    String[] events = {
-      ") is next", " IN_PROGRESS", "Running operation", "ended SUCCEEDED", " reported SUCCEEDED"
-    };
-    String[] names = {
-      "next_found_to_in_progress_granted",
-      "in_progress_granted_to_operation_start",
-      "operation",
-      "operation_end_to_terminal_accepted"
-    };
-    DateTimeFormatter stamp = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss,SSS");
-    Set<String> wanted = new HashSet<>(measured);
-    Map<String, long[]> marks = new HashMap<>();
-    for (String line : Files.readAllLines(log)) {
-      int open = line.indexOf("[bench-");
-      int close = open < 0 ? -1 : line.indexOf(']', open);
-      if (close < 0 || line.length() < 23) {
-        continue;
-      }
-      String[] mdc = line.substring(open + 1, close).split(" ", -1);
-      if (mdc.length != 2 || !wanted.contains(mdc[1])) {
-        continue;
-      }
-      for (int e = 0; e < events.length; e++) {
-        if (line.contains(events[e])) {
-          long millis =
-              LocalDateTime.parse(line.substring(0, 23), stamp)
-                  .atZone(ZoneId.systemDefault())
-                  .toInstant()
-                  .toEpochMilli();
-          marks.computeIfAbsent(mdc[1], k -> new long[events.length])[e] = millis;
-          break;
-        }
-      }
-    }
-    for (int g = 0; g < names.length; g++) {
-      List<Long> gaps = new ArrayList<>();
-      for (long[] m : marks.values()) {
-        if (m[g] > 0 && m[g + 1] > 0) {
-          gaps.add((m[g + 1] - m[g]) * 1_000_000L);
-        }
-      }
-      if (gaps.isEmpty()) {
-        figures.note("the gateway's log has no " + names[g] + " of the measured jobs");
-      } else {
-        figures.spread(broker + ".engine_log." + names[g], Spread.of(toArray(gaps)));
-      }
-    }
   }
 
   /** Sequential jobs of 100 things served by one gateway, its workers as configured. */

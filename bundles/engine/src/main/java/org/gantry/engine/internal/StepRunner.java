@@ -336,7 +336,7 @@ final class StepRunner {
           Map.of());
     }
     try {
-      LOG.info("Running operation '{}'", p.step().operation());
+      LOG.debug("Running operation '{}'", p.step().operation());
       crash.reached(CrashPoints.Point.IN_OPERATION);
       OperationResult r = op.execute(run.contextFor(p.step().parameters(), () -> refetch(run, p)));
       if (r == null) {
@@ -345,7 +345,11 @@ final class StepRunner {
             "The operation '" + p.step().operation() + "' returned no result.",
             Map.of());
       }
-      LOG.info("Operation '{}' ended {}", p.step().operation(), r);
+      if (r.status() == OperationResult.Status.SUCCEEDED) {
+        LOG.debug("Operation '{}' ended {}", p.step().operation(), r);
+      } else {
+        LOG.info("Operation '{}' ended {}", p.step().operation(), r);
+      }
       return r;
     } catch (OperationException e) {
       LOG.warn(

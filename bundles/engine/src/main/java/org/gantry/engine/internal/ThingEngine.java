@@ -473,7 +473,7 @@ final class ThingEngine implements ConnectionListener {
   }
 
   private void run(JobExecution ex) throws InterruptedException {
-    LOG.info("Job {} (execution {}) is next", ex.jobId(), ex.executionNumber());
+    LOG.debug("Job {} (execution {}) is next", ex.jobId(), ex.executionNumber());
     List<StepRunner.Planned> plan;
     try {
       plan = plan(ex.jobId(), ex.jobDocument(), true);
@@ -504,7 +504,7 @@ final class ThingEngine implements ConnectionListener {
       return;
     }
     crash.reached(CrashPoints.Point.AFTER_IN_PROGRESS);
-    LOG.info("Job {} IN_PROGRESS", ex.jobId());
+    LOG.info("Job {} (execution {}) IN_PROGRESS", ex.jobId(), ex.executionNumber());
     executeAndReport(run, plan);
   }
 
