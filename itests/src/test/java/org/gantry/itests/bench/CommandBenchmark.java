@@ -106,7 +106,9 @@ public class CommandBenchmark {
             + System.getProperty("java.version")
             + ", load average "
             + loadAverage()
-            + ", gateway JVM options '-Xmx128m "
+            + ", gateway JVM options '"
+            + GantryProcess.DEFAULT_JAVA_OPTS
+            + " "
             + GATEWAY_OPTS
             + "', journal fsync on, work folder "
             + work);

@@ -48,7 +48,10 @@ public class EngineBenchmark {
 
   static final String DIAGNOSTICS = "{\"operation\":\"diagnostics\"}";
 
-  /** JVM options for the gateway after bin/gantry's -Xmx128m, to try JIT settings and the like. */
+  /**
+   * JVM options for the gateway after bin/gantry's defaults (GantryProcess.DEFAULT_JAVA_OPTS), to
+   * try JIT settings and the like.
+   */
   private static final String GATEWAY_OPTS = System.getProperty("gantry.bench.javaOpts", "");
 
   /** Which brokers to measure on, e.g. {@code mosquitto} alone while profiling. */
@@ -87,7 +90,9 @@ public class EngineBenchmark {
             + System.getProperty("java.version")
             + ", load average "
             + loadAverage()
-            + ", gateway JVM options '-Xmx128m "
+            + ", gateway JVM options '"
+            + GantryProcess.DEFAULT_JAVA_OPTS
+            + " "
             + GATEWAY_OPTS
             + "', journal fsync on, work folder "
             + work);

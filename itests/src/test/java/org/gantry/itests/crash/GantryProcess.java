@@ -27,7 +27,8 @@ import java.util.stream.Stream;
 public final class GantryProcess implements AutoCloseable {
 
   /** The JVM options bin/gantry uses when GANTRY_JAVA_OPTS is not set; kept when it is. */
-  public static final String DEFAULT_JAVA_OPTS = "-Xmx128m";
+  public static final String DEFAULT_JAVA_OPTS =
+      "-Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
 
   private static final int KEPT_LINES = 5_000;
 
