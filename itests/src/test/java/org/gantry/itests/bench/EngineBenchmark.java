@@ -24,6 +24,7 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.gantry.itests.bench.Figures.Spread;
+import org.gantry.itests.bench.noop.NoopOperation;
 import org.gantry.itests.crash.GantryProcess;
 import org.gantry.itests.support.TestBroker;
 import org.gantry.itests.support.TestJobsService;
@@ -47,6 +48,15 @@ import org.junit.Test;
 public class EngineBenchmark {
 
   static final String DIAGNOSTICS = "{\"operation\":\"diagnostics\"}";
+
+  /**
+   * The operation the gateway's jobs name: {@code noop} (issue 4's "no-op operation", a bundle the
+   * benchmark drops into the runtime's deploy/ folder) or, e.g., {@code diagnostics}.
+   */
+  private static final String OPERATION =
+      System.getProperty("gantry.bench.operation", NoopOperation.TYPE);
+
+  private static final String DOCUMENT = "{\"operation\":\"" + OPERATION + "\"}";
 
   /**
    * JVM options for the gateway after bin/gantry's defaults (GantryProcess.DEFAULT_JAVA_OPTS), to
@@ -173,20 +183,20 @@ public class EngineBenchmark {
             JournalCommit.measure(data.resolve("journal").resolve("bench-commit"), 100, 1_000));
     figures.spread(broker + ".journal_commit", commit);
     figures.add(broker + ".journal_commit_ratio", commit.medianMillis() / rtt.medianMillis(), "x");
+    Path home = runtimeWithOperation(work.resolve(broker + "-one-runtime"));
     try (GantryProcess gateway =
-        GantryProcess.start(
+        GantryProcess.startIn(
+            home,
             broker + "-one",
-            url,
-            thing,
-            data,
-            null,
+            List.of("gateway", "--broker", url, "--thing", thing, "--data", data.toString()),
             GATEWAY_OPTS,
             null,
-            List.of("ERROR", "WARN"))) {
+            List.of("ERROR", "WARN", "' installed"))) {
       gateway.awaitLine(
           "subscription line",
           l -> l.contains("Subscribed to the jobs topics of " + thing),
           START_TIMEOUT);
+      awaitOperation(gateway);
 
       Map<String, Instant> queued = new LinkedHashMap<>();
       long cpuBefore = 0;
@@ -196,7 +206,7 @@ public class EngineBenchmark {
         }
         String job = "lat-" + (i + JOB_WARMUP);
         Instant q = Instant.now();
-        jobs.queue(thing, job, DIAGNOSTICS);
+        jobs.queue(thing, job, DOCUMENT);
         jobs.awaitStatus(thing, job, ExecutionStatus.SUCCEEDED, JOB_TIMEOUT);
         if (i >= 0) {
           queued.put(job, q);
@@ -273,7 +283,7 @@ public class EngineBenchmark {
       Map<String, Instant> queued) {
     for (int i = from; i < to; i++) {
       queued.put(prefix + i, Instant.now());
-      jobs.queue(thing, prefix + i, DIAGNOSTICS);
+      jobs.queue(thing, prefix + i, DOCUMENT);
     }
   }
 
@@ -304,7 +314,7 @@ public class EngineBenchmark {
         IntStream.range(0, THINGS)
             .mapToObj(i -> String.format("bench-%s-h%03d", broker, i))
             .toList();
-    Path home = privateRuntime(work.resolve(broker + "-runtime"));
+    Path home = runtimeWithOperation(work.resolve(broker + "-runtime"));
     Path config = Files.createDirectories(work.resolve(broker + "-config"));
     Path etc = GantryProcess.runtimeHome().resolve("etc");
     // Typed values (FileInstall's .config syntax): only a file whose values are all typed can
@@ -339,7 +349,7 @@ public class EngineBenchmark {
             List.of("gateway", "--broker", url, "--config", config.toString()),
             GATEWAY_OPTS,
             null,
-            List.of(subscribed, "ERROR", "Engine started"))) {
+            List.of(subscribed, "ERROR", "Engine started", "' installed"))) {
       long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
       while (gateway.countMarked(l -> l.contains(subscribed)) < THINGS) {
         if (System.nanoTime() > deadline || !gateway.isAlive()) {
@@ -351,13 +361,14 @@ public class EngineBenchmark {
         }
         Thread.sleep(100);
       }
+      awaitOperation(gateway);
       Map<String, Map<String, Instant>> queued = new LinkedHashMap<>();
       long cpuBefore = gateway.cpuMillis();
       for (int j = 0; j < JOBS_PER_THING; j++) {
         for (String t : things) {
           String job = "many-" + j;
           queued.computeIfAbsent(t, x -> new LinkedHashMap<>()).put(job, Instant.now());
-          jobs.queue(t, job, DIAGNOSTICS);
+          jobs.queue(t, job, DOCUMENT);
         }
       }
       for (String t : things) {
@@ -492,6 +503,23 @@ public class EngineBenchmark {
 
   private static long[] toArray(List<Long> values) {
     return values.stream().mapToLong(Long::longValue).toArray();
+  }
+
+  /** A private copy of the runtime, with the noop operation in its deploy/ when jobs name it. */
+  private static Path runtimeWithOperation(Path target) throws IOException {
+    Path home = privateRuntime(target);
+    if (OPERATION.equals(NoopOperation.TYPE)) {
+      NoopBundle.writeTo(Files.createDirectories(home.resolve("deploy")));
+    }
+    return home;
+  }
+
+  /** Waits for the engine's line saying the jobs' operation is installed (deploy/ is polled). */
+  private static void awaitOperation(GantryProcess gateway) throws InterruptedException {
+    gateway.awaitLine(
+        "operation " + OPERATION + " installed",
+        l -> l.contains("Operation '" + OPERATION + "' installed"),
+        START_TIMEOUT);
   }
 
   /** A copy of the unpacked runtime whose data/ and deploy/ no other test shares. */
