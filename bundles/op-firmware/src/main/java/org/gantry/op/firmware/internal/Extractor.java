@@ -20,11 +20,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.zip.GZIPInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
 import org.apache.commons.compress.archivers.zip.ZipFile;
-import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.gantry.op.firmware.internal.Request.Format;
 import org.gantry.op.firmware.internal.Settings.Limits;
 
@@ -198,8 +198,12 @@ final class Extractor {
    * Writing: every header is admitted again and each file written.
    */
   private void tar(Path archive, boolean gzip, Run run) throws IOException, OperationFailure {
-    InputStream file = new BufferedInputStream(Files.newInputStream(archive), BUFFER);
-    try (InputStream raw = gzip ? new GzipCompressorInputStream(file, true) : file;
+    // The JDK's GZIPInputStream (zlib, like Commons Compress's gzip stream, which feeds its
+    // Inflater 8 KiB at a time) with a 256 KiB input buffer: it inflated the benchmark's 200 MB
+    // about twice as fast. It reads concatenated members too; the tar layer is Commons Compress.
+    try (InputStream file = Files.newInputStream(archive);
+        InputStream raw =
+            gzip ? new GZIPInputStream(file, BUFFER) : new BufferedInputStream(file, BUFFER);
         TarArchiveInputStream tar = new TarArchiveInputStream(raw)) {
       TarArchiveEntry e;
       while ((e = tar.getNextEntry()) != null) {
