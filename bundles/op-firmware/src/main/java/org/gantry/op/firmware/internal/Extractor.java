@@ -193,8 +193,9 @@ final class Extractor {
   }
 
   /**
-   * One pass over a tar(.gz). Checking: every header is admitted; the bodies of a tar.gz are read
-   * with the pass's buffer to reach the next header (of a plain tar, the stream skips them).
+   * One pass over a tar(.gz). Checking: every header is admitted, and the bodies are read with the
+   * pass's buffer and dropped to reach the next header (letting {@code TarArchiveInputStream} skip
+   * them was 5 to 20 times slower, through small buffers, for a plain tar as for a tar.gz).
    * Writing: every header is admitted again and each file written.
    */
   private void tar(Path archive, boolean gzip, Run run) throws IOException, OperationFailure {
@@ -217,8 +218,8 @@ final class Extractor {
         Kind kind = e.isDirectory() ? Kind.DIRECTORY : Kind.FILE;
         Path dest = admit(run, entryName, kind, kind == Kind.FILE ? e.getSize() : 0);
         if (!run.writing()) {
-          if (gzip && kind == Kind.FILE) {
-            skipBody(run, tar, entryName);
+          if (kind == Kind.FILE) {
+            readBody(run, tar, entryName);
           }
         } else if (kind == Kind.DIRECTORY) {
           directory(run, dest);
@@ -231,7 +232,7 @@ final class Extractor {
   }
 
   /** Reads an entry's body without keeping it, counting it against the caps. */
-  private void skipBody(Run run, InputStream in, String name) throws IOException, OperationFailure {
+  private void readBody(Run run, InputStream in, String name) throws IOException, OperationFailure {
     int n;
     while ((n = in.read(run.buf)) > 0) {
       count(run, n, name);
