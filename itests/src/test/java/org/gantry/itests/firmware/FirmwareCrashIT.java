@@ -42,17 +42,27 @@ import org.junit.BeforeClass;
 import org.junit.Test;
 
 /**
- * Issue 9's process-level test: the assembled gateway (a private copy of the runtime whose gateway
- * role includes the feature gantry-op-firmware) runs a {@code firmware-update} job, is killed with
- * SIGKILL at one step of the pipeline, and is started again on the same data folder. The service
- * must end up with exactly one terminal status for the execution: the download resumes with a Range
- * request; an activation interrupted runs again and finishes; a health window interrupted is run
- * again and rolls back.
+ * Issue 9's process-level test (FAULTS 21): the assembled gateway (a private copy of the runtime
+ * whose gateway role includes the feature gantry-op-firmware) runs a {@code firmware-update} job,
+ * is killed with SIGKILL at one step of the pipeline, and is started again on the same data folder.
+ * The service must end up with exactly one terminal status for the execution: the download resumes
+ * with a Range request; an activation interrupted runs again and finishes; a health window
+ * interrupted is run again and rolls back.
+ *
+ * <p>The steps between download and activation are reached through the operation's crash points
+ * ({@code -Dgantry.firmware.crash-at=<point>}, the same mechanism as the engine's {@code
+ * gantry.crash-at}): downloaded, verified, mid-extraction, staged, switched, and the outcome
+ * checkpointed but not yet reported. There an older image (0.9.0) is active in slot-a; at the kill
+ * slot-a is still active and whole (or, after the switch, slot-b is active and whole), and after
+ * the restart slot-b holds the complete new image, or slot-a is active again after a rollback.
  */
 public class FirmwareCrashIT {
 
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
   private static final int STALL_AT = 1024 * 1024;
+
+  /** The operation's crash-point property (its CrashPoints.PROPERTY). */
+  private static final String CRASH_PROPERTY = "gantry.firmware.crash-at";
 
   private static TestBroker broker;
   private static TestJobsService jobs;
@@ -63,6 +73,9 @@ public class FirmwareCrashIT {
 
   /** Range headers of every request for the image, in order ("" for none). */
   private static final List<String> ranges = new CopyOnWriteArrayList<>();
+
+  /** The path and query of every request for an image, in order. */
+  private static final List<String> served = new CopyOnWriteArrayList<>();
 
   private static final Map<String, CountDownLatch> stalls = new ConcurrentHashMap<>();
 
@@ -177,6 +190,200 @@ public class FirmwareCrashIT {
         Files.exists(home.resolve("firmware/active")));
   }
 
+  /** Killed with the artifact complete but not verified: verified again from disk, no download. */
+  @Test
+  public void killedAfterTheDownloadVerifiesTheKeptFileAndSucceedsOnce() throws Exception {
+    killedBeforeTheSwitch("firmware.after-download", "fw-4");
+  }
+
+  /** Killed after the hash and signature checks, nothing extracted: staged after the restart. */
+  @Test
+  public void killedAfterVerificationStagesAfterTheRestartAndSucceedsOnce() throws Exception {
+    killedBeforeTheSwitch("firmware.after-verify", "fw-5");
+  }
+
+  /**
+   * Killed after the first of the archive's two files is in the staging folder: the old slot is
+   * active and whole at the kill, and the restart extracts into a fresh staging folder.
+   */
+  @Test
+  public void killedMidExtractionStartsTheStagingAgainAndSucceedsOnce() throws Exception {
+    Path home =
+        killedBeforeTheSwitch(
+            "firmware.mid-extract",
+            "fw-6",
+            h -> {
+              Path staging = h.resolve("firmware/slot-b.staging");
+              assertEquals(
+                  "the first entry was written before the kill",
+                  PAYLOAD,
+                  Files.size(staging.resolve("image.bin")));
+              assertFalse("the second entry was not", Files.exists(staging.resolve("healthy")));
+            });
+    assertFalse(Files.exists(home.resolve("firmware/slot-b.staging")));
+  }
+
+  /** Killed with the image in slot-b, not switched: the restart switches and activates. */
+  @Test
+  public void killedAfterStagingSwitchesAfterTheRestartAndSucceedsOnce() throws Exception {
+    killedBeforeTheSwitch(
+        "firmware.after-stage",
+        "fw-7",
+        h -> assertTrue(Files.exists(h.resolve("firmware/slot-b/healthy"))));
+  }
+
+  /** Killed with slot-b active, its activation not started: the restart activates it once. */
+  @Test
+  public void killedAfterTheSwitchActivatesAfterTheRestartAndSucceedsOnce() throws Exception {
+    Path home = runtime("after-switch");
+    String thing = "fw-after-switch";
+    killAt(home, thing, "fw-8", "firmware.after-switch", "/healthy.tar.gz", healthy);
+    assertEquals("slot-b", active(home));
+    assertNewImage(home);
+    assertFalse(
+        "no activation ran before the kill", Files.exists(home.resolve("work/activations.log")));
+
+    gateway = start(home, thing, "restarted");
+    jobs.awaitStatus(thing, "fw-8", ExecutionStatus.SUCCEEDED, TIMEOUT);
+    assertOneTerminal(thing, "fw-8", ExecutionStatus.SUCCEEDED);
+    assertEquals("slot-b", active(home));
+    assertNewImage(home);
+    assertOldImage(home);
+    assertEquals(1, Files.readAllLines(home.resolve("work/activations.log")).size());
+  }
+
+  /** Killed with SUCCEEDED checkpointed, not reported: reported once, nothing run again. */
+  @Test
+  public void killedBeforeReportingSuccessReportsItOnceWithoutActivatingAgain() throws Exception {
+    Path home = runtime("report-ok");
+    String thing = "fw-report-ok";
+    killAt(home, thing, "fw-9", "firmware.before-report", "/healthy.tar.gz", healthy);
+    assertEquals("slot-b", active(home));
+
+    gateway = start(home, thing, "restarted");
+    jobs.awaitStatus(thing, "fw-9", ExecutionStatus.SUCCEEDED, TIMEOUT);
+    assertOneTerminal(thing, "fw-9", ExecutionStatus.SUCCEEDED);
+    assertEquals("slot-b", active(home));
+    assertNewImage(home);
+    assertEquals(
+        "the activation is not run again for a reported outcome",
+        1,
+        Files.readAllLines(home.resolve("work/activations.log")).size());
+  }
+
+  /** Killed with a rollback checkpointed, not reported: FAILED once, slot-a active again. */
+  @Test
+  public void killedBeforeReportingARollbackReportsFailedOnce() throws Exception {
+    Path home = runtime("report-rollback");
+    String thing = "fw-report-rollback";
+    killAt(home, thing, "fw-10", "firmware.before-report", "/unhealthy.tar.gz", unhealthy);
+    assertEquals("slot-a", active(home));
+    int activations = Files.readAllLines(home.resolve("work/activations.log")).size();
+
+    gateway = start(home, thing, "restarted");
+    Execution e = jobs.awaitStatus(thing, "fw-10", ExecutionStatus.FAILED, TIMEOUT);
+    assertOneTerminal(thing, "fw-10", ExecutionStatus.FAILED);
+    assertEquals("HEALTH_CHECK_FAILED", e.statusDetails().get("reasonCode"));
+    assertEquals("slot-a", active(home));
+    assertOldImage(home);
+    assertEquals(
+        "nothing is run again for a reported outcome",
+        activations,
+        Files.readAllLines(home.resolve("work/activations.log")).size());
+  }
+
+  private static final int PAYLOAD = 3 * 1024 * 1024;
+
+  private Path killedBeforeTheSwitch(String point, String job) throws Exception {
+    return killedBeforeTheSwitch(point, job, h -> {});
+  }
+
+  /** What a test checks on the files at the kill. */
+  private interface AtKill {
+    void check(Path home) throws Exception;
+  }
+
+  /**
+   * Kills the gateway at a point before the switch: at the kill the old image is active and whole;
+   * after the restart the job SUCCEEDS once, the image was downloaded once, slot-b is active and
+   * complete, slot-a still holds the old image, no staging folder is left.
+   */
+  private Path killedBeforeTheSwitch(String point, String job, AtKill atKill) throws Exception {
+    String name = point.substring(point.indexOf('.') + 1);
+    Path home = runtime(name);
+    String thing = "fw-" + name;
+    String url = killAt(home, thing, job, point, "/healthy.tar.gz", healthy);
+    assertEquals("slot-a", active(home));
+    assertOldImage(home);
+    atKill.check(home);
+
+    gateway = start(home, thing, "restarted");
+    jobs.awaitStatus(thing, job, ExecutionStatus.SUCCEEDED, TIMEOUT);
+    assertOneTerminal(thing, job, ExecutionStatus.SUCCEEDED);
+    assertEquals("slot-b", active(home));
+    assertNewImage(home);
+    assertOldImage(home);
+    assertFalse(Files.exists(home.resolve("firmware/slot-b.staging")));
+    assertEquals(
+        "the complete download was kept: one request for the image",
+        1,
+        served.stream().filter(url::endsWith).count());
+    assertEquals(1, Files.readAllLines(home.resolve("work/activations.log")).size());
+    return home;
+  }
+
+  /**
+   * Puts version 0.9.0 into slot-a and makes it active, as an earlier update would have; starts the
+   * gateway with {@code point} armed, queues the job for {@code path} and waits for the gateway to
+   * die of SIGKILL at that point. Returns the image's path and query.
+   */
+  private String killAt(
+      Path home, String thing, String job, String point, String path, byte[] image)
+      throws Exception {
+    Files.writeString(home.resolve("work/release-activation"), "go");
+    Path slotA = Files.createDirectories(home.resolve("firmware/slot-a"));
+    Files.writeString(slotA.resolve("old-image"), "0.9.0");
+    Files.writeString(slotA.resolve("healthy"), "");
+    Files.writeString(home.resolve("firmware/slot-a.properties"), "version=0.9.0\nsha256=00\n");
+    Files.writeString(home.resolve("firmware/active"), "slot-a\n");
+    gateway = start(home, thing, "armed", "-D" + CRASH_PROPERTY + "=" + point);
+    awaitOperation();
+    String url = path + "?job=" + job;
+    jobs.queue(thing, job, document(url, image));
+    int exit = gateway.awaitExit(TIMEOUT);
+    assertEquals("the gateway should have died of SIGKILL:\n" + gateway.output(), 137, exit);
+    assertTrue(
+        "the gateway died, but not at crash point " + point + ":\n" + gateway.output(),
+        gateway.printed(l -> l.contains("Crash point " + point + " reached")));
+    assertTrue(
+        "no terminal status was reported before the kill:\n" + jobs.requestLog(thing),
+        jobs.execution(thing, job).orElseThrow().history().stream()
+            .noneMatch(ExecutionStatus::isTerminal));
+    return url;
+  }
+
+  private static String active(Path home) throws IOException {
+    return Files.readString(home.resolve("firmware/active")).trim();
+  }
+
+  /** slot-a holds the old image, untouched. */
+  private static void assertOldImage(Path home) throws IOException {
+    Path slotA = home.resolve("firmware/slot-a");
+    assertEquals("0.9.0", Files.readString(slotA.resolve("old-image")));
+    try (Stream<Path> files = Files.list(slotA)) {
+      assertEquals(2, files.count());
+    }
+  }
+
+  /** slot-b holds the whole new image: both entries, the first at its full size. */
+  private static void assertNewImage(Path home) throws IOException {
+    Path slotB = home.resolve("firmware/slot-b");
+    assertEquals(PAYLOAD, Files.size(slotB.resolve("image.bin")));
+    assertTrue(Files.exists(slotB.resolve("healthy")));
+    assertTrue(
+        Files.readString(home.resolve("firmware/slot-b.properties")).contains("version=1.0.0"));
+  }
+
   private static void assertOneTerminal(String thing, String job, ExecutionStatus status) {
     String log = jobs.requestLog(thing);
     List<Request> terminal =
@@ -216,6 +423,7 @@ public class FirmwareCrashIT {
   private static void serve(HttpExchange ex, byte[] body) throws IOException {
     String range = ex.getRequestHeaders().getFirst("Range");
     ranges.add(range == null ? "" : range);
+    served.add(ex.getRequestURI().toString());
     int from = 0;
     if (range != null && range.matches("bytes=\\d+-")) {
       from = Integer.parseInt(range.substring(6, range.length() - 1));
@@ -242,7 +450,7 @@ public class FirmwareCrashIT {
   /** A tar.gz of 3 MB of random bytes, with the marker file the health command looks for. */
   private static byte[] tarGz(boolean withHealthyMarker) throws IOException {
     java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-    byte[] payload = new byte[3 * 1024 * 1024];
+    byte[] payload = new byte[PAYLOAD];
     new Random(withHealthyMarker ? 1 : 2).nextBytes(payload);
     try (GZIPOutputStream gz = new GZIPOutputStream(bytes)) {
       writeTarEntry(gz, "image.bin", payload);
@@ -359,6 +567,11 @@ public class FirmwareCrashIT {
   }
 
   private GantryProcess start(Path home, String thing, String label) throws IOException {
+    return start(home, thing, label, "");
+  }
+
+  private GantryProcess start(Path home, String thing, String label, String javaOpts)
+      throws IOException {
     return GantryProcess.startIn(
         home,
         thing + "-" + label,
@@ -370,9 +583,13 @@ public class FirmwareCrashIT {
             thing,
             "--data",
             home.resolve("data").toString()),
-        "",
+        javaOpts,
         System.out,
-        List.of("ERROR", "Operation 'firmware-update' installed", "Subscribed to the jobs topics"));
+        List.of(
+            "ERROR",
+            "Crash point",
+            "Operation 'firmware-update' installed",
+            "Subscribed to the jobs topics"));
   }
 
   /**

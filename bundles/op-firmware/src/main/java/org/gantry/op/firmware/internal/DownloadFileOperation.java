@@ -57,7 +57,7 @@ public final class DownloadFileOperation implements JobOperation {
 
   DownloadFileOperation(Settings settings) {
     this.settings = settings;
-    this.fetch = new Fetch(settings, new Verifier(settings));
+    this.fetch = new Fetch(settings, new Verifier(settings), CrashPoints.none());
   }
 
   @Override

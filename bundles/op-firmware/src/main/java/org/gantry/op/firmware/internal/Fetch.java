@@ -36,11 +36,13 @@ final class Fetch {
   private final Settings settings;
   private final Downloader downloader;
   private final Verifier verifier;
+  private final CrashPoints crash;
 
-  Fetch(Settings settings, Verifier verifier) {
+  Fetch(Settings settings, Verifier verifier, CrashPoints crash) {
     this.settings = settings;
     this.downloader = new Downloader(settings);
     this.verifier = verifier;
+    this.crash = crash;
   }
 
   Verified verified(Step ctx, Request r, Kind kind) throws OperationException {
@@ -74,6 +76,7 @@ final class Fetch {
       ctx.checkpoint(CP_DOWNLOADED, HexFormat.of().formatHex(sha));
       ctx.checkpoint(Downloader.CP_OFFSET, null);
       ctx.checkpoint(Downloader.CP_ETAG, null);
+      crash.reached(CrashPoints.Point.AFTER_DOWNLOAD);
     }
     try {
       verifier.verify(r, sha);

@@ -73,6 +73,7 @@ public final class FirmwareUpdateOperation implements JobOperation {
   private final Fetch fetch;
   private final Extractor extractor;
   private final Disk disk;
+  private final CrashPoints crash;
 
   /** One staging or activation at a time: the slots are shared by every thing of the gateway. */
   private final ReentrantLock slotLock = new ReentrantLock();
@@ -85,17 +86,26 @@ public final class FirmwareUpdateOperation implements JobOperation {
    */
   @Activate
   public FirmwareUpdateOperation(FirmwareConfig config) {
-    this(Settings.of(config));
+    this(Settings.of(config), Disk.DEFAULT, CrashPoints.fromSystemProperty());
   }
 
   FirmwareUpdateOperation(Settings settings) {
-    this(settings, Disk.DEFAULT);
+    this(settings, Disk.DEFAULT, CrashPoints.none());
   }
 
   /** With the file system staging writes to; a test gives one that fills up. */
   FirmwareUpdateOperation(Settings settings, Disk disk) {
+    this(settings, disk, CrashPoints.none());
+  }
+
+  /**
+   * With the file system staging writes to and the crash point armed ({@link CrashPoints}, from a
+   * system property at activation; none in unit tests).
+   */
+  FirmwareUpdateOperation(Settings settings, Disk disk, CrashPoints crash) {
     this.settings = settings;
     this.disk = disk;
+    this.crash = crash;
     try {
       Files.createDirectories(settings.firmwareDir());
     } catch (IOException e) {
@@ -108,8 +118,8 @@ public final class FirmwareUpdateOperation implements JobOperation {
     } catch (IOException e) {
       throw new IllegalArgumentException("firmware.dir: " + e.getMessage(), e);
     }
-    this.fetch = new Fetch(settings, new Verifier(settings));
-    this.extractor = new Extractor(settings.limits(), disk);
+    this.fetch = new Fetch(settings, new Verifier(settings), crash);
+    this.extractor = new Extractor(settings.limits(), disk, crash);
     LOG.info(
         "Firmware operation ready: firmware.dir={}, trust.store={}, signature.required={},"
             + " allow.unverified={}",
@@ -145,6 +155,7 @@ public final class FirmwareUpdateOperation implements JobOperation {
       if (!resumingActivation && !staged) {
         checkNewer(r, r.sha256());
         v = fetch.verified(ctx, r, Kind.FIRMWARE_UPDATE);
+        crash.reached(CrashPoints.Point.AFTER_VERIFY);
       }
       lock(ctx);
       try {
@@ -161,11 +172,13 @@ public final class FirmwareUpdateOperation implements JobOperation {
         } else {
           checkNewer(r, v.sha256());
           slot = stage(ctx, r, v);
+          crash.reached(CrashPoints.Point.AFTER_STAGE);
         }
         Optional<String> previous = slots.active();
         ctx.checkpoint(CP_ACTIVATING, slot + " " + previous.orElse("none"));
         slots.activate(slot);
         LOG.info("Switched the active slot from {} to {}", previous.orElse("none"), slot);
+        crash.reached(CrashPoints.Point.AFTER_SWITCH);
         return activation(ctx, r, slot, previous.orElse(null));
       } catch (IOException e) {
         throw Downloader.storage("updating the slots in " + settings.firmwareDir(), e);
@@ -410,6 +423,7 @@ public final class FirmwareUpdateOperation implements JobOperation {
     }
     ctx.checkpoint(CP_ACTIVATED, slot);
     LOG.info("Version {} is active in {} and healthy", r.version(), slot);
+    crash.reached(CrashPoints.Point.BEFORE_REPORT);
     Map<String, String> details = new LinkedHashMap<>();
     details.put("slot", slot);
     if (r.version() != null) {
@@ -511,6 +525,7 @@ public final class FirmwareUpdateOperation implements JobOperation {
     }
     String message = why + " Rolled back: " + restored + ".";
     ctx.checkpoint(CP_ROLLED_BACK, reason.name() + " " + message);
+    crash.reached(CrashPoints.Point.BEFORE_REPORT);
     return OperationResult.failed(reason, message, Map.of("slot", slot));
   }
 

@@ -6,12 +6,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.gantry.op.firmware.internal.Request.Format;
 import org.junit.jupiter.api.Test;
@@ -40,6 +45,36 @@ class ExtractorTest {
 
   private static Step ctx(Path dir) {
     return Step.of(new TestContext(Map.of(), dir));
+  }
+
+  /** Every path under the test's folder. */
+  private Set<Path> tree() throws IOException {
+    try (Stream<Path> s = Files.walk(tmp)) {
+      return s.collect(Collectors.toCollection(TreeSet::new));
+    }
+  }
+
+  /**
+   * FAULTS 17's "before anything is written": the archive is refused, no file or folder was created
+   * through the disk during the call (not even the staging folder), and the tree under the test's
+   * folder is the same path for path as before the call.
+   */
+  private OperationFailure refusedBeforeWriting(Path archive, Format f, TestConfig c)
+      throws IOException {
+    RecordingDisk disk = new RecordingDisk();
+    Extractor x = new Extractor(c.settings().limits(), disk);
+    Step step = ctx(tmp);
+    Set<Path> before = tree();
+    OperationFailure e =
+        assertThrows(OperationFailure.class, () -> x.extract(archive, f, staging(), step));
+    assertEquals(List.of(), disk.created(), "nothing was created: " + e.getMessage());
+    assertEquals(before, tree(), "the tree is unchanged");
+    assertFalse(Files.exists(staging().getParent()), "not even the staging folder's parent");
+    return e;
+  }
+
+  private OperationFailure refusedBeforeWriting(Path archive, Format f) throws IOException {
+    return refusedBeforeWriting(archive, f, TestConfig.in(tmp));
   }
 
   private OperationFailure refused(Path archive, Format f, Extractor x) {
@@ -94,15 +129,26 @@ class ExtractorTest {
 
   @ParameterizedTest
   @MethodSource("hostileNames")
-  void entryNamesLeavingTheFolderRefuseTheWholeArchive(Format f, String file, String entry)
-      throws Exception {
+  void entryNamesLeavingTheFolderRefuseTheWholeArchiveBeforeAnythingIsWritten(
+      Format f, String file, String entry) throws Exception {
     Path a = tmp.resolve(file);
+    byte[] big = new byte[700_000];
+    new Random(3).nextBytes(big);
     try (Archives z = archive(f, a)) {
-      z.file("first.txt", new byte[] {1, 2, 3});
+      // Good entries first: a one-pass extractor would have written them before the bad one.
+      z.file("first.txt", new byte[] {1, 2, 3}).dir("bin");
+      z.file("bin/start.sh", "#!/bin/sh\n".getBytes(StandardCharsets.US_ASCII), 0755);
+      z.file("lib/image.bin", big);
       z.file(entry, "evil".getBytes(StandardCharsets.UTF_8));
+      z.file("last.txt", new byte[] {4});
     }
-    OperationFailure e = refused(a, f, extractor());
+    OperationFailure e = refusedBeforeWriting(a, f);
     assertEquals(FirmwareReason.ARCHIVE_PATH_TRAVERSAL, e.code());
+    // Commons Compress reads a zip name's backslashes as separators (DOS names): '..\x' is '../x'.
+    assertTrue(
+        e.getMessage().contains("'" + entry + "'")
+            || e.getMessage().contains("'" + entry.replace('\\', '/') + "'"),
+        e.getMessage());
     assertFalse(Files.exists(tmp.resolve("slots/staging-evil")));
     assertFalse(Files.exists(tmp.resolve("slots/x")));
     assertFalse(Files.exists(tmp.resolve("x")));
@@ -128,7 +174,7 @@ class ExtractorTest {
       z.symlink("lnk", outside.toString());
       z.file("lnk/evil", "evil".getBytes(StandardCharsets.UTF_8));
     }
-    OperationFailure e = refused(a, f, extractor());
+    OperationFailure e = refusedBeforeWriting(a, f);
     assertEquals(FirmwareReason.ARCHIVE_LINK, e.code());
     try (Stream<Path> s = Files.list(outside)) {
       assertEquals(0, s.count(), "nothing written outside the staging folder");
@@ -142,7 +188,7 @@ class ExtractorTest {
       z.file("f", new byte[] {1});
       z.hardlink("h", "/etc/passwd");
     }
-    OperationFailure e = refused(a, Format.TAR, extractor());
+    OperationFailure e = refusedBeforeWriting(a, Format.TAR);
     assertEquals(FirmwareReason.ARCHIVE_LINK, e.code());
     assertTrue(e.getMessage().contains("/etc/passwd"), e.getMessage());
   }
@@ -157,7 +203,7 @@ class ExtractorTest {
       z.file("zeros", new byte[64 * 1024 * 1024]);
     }
     assertTrue(Files.size(a) < 64 * 1024 * 1024 / 500, "compressed at least 500:1");
-    OperationFailure e = refused(a, f, extractor());
+    OperationFailure e = refusedBeforeWriting(a, f);
     assertEquals(FirmwareReason.ARCHIVE_RATIO, e.code());
   }
 
@@ -170,7 +216,7 @@ class ExtractorTest {
       z.file("a", random).file("b", random);
     }
     OperationFailure e =
-        refused(a, Format.TAR, extractor(TestConfig.in(tmp).set("extract.max.bytes", 300_000L)));
+        refusedBeforeWriting(a, Format.TAR, TestConfig.in(tmp).set("extract.max.bytes", 300_000L));
     assertEquals(FirmwareReason.ARCHIVE_TOO_LARGE, e.code());
   }
 
@@ -184,7 +230,7 @@ class ExtractorTest {
       }
     }
     OperationFailure e =
-        refused(a, f, extractor(TestConfig.in(tmp).set("extract.max.entries", 100)));
+        refusedBeforeWriting(a, f, TestConfig.in(tmp).set("extract.max.entries", 100));
     assertEquals(FirmwareReason.ARCHIVE_TOO_MANY_ENTRIES, e.code());
   }
 
@@ -198,7 +244,7 @@ class ExtractorTest {
       }
     }
     OperationFailure e =
-        refused(a, Format.ZIP, extractor(TestConfig.in(tmp).set("extract.max.entries", 10)));
+        refusedBeforeWriting(a, Format.ZIP, TestConfig.in(tmp).set("extract.max.entries", 10));
     assertEquals(FirmwareReason.ARCHIVE_TOO_MANY_ENTRIES, e.code());
     assertTrue(e.getMessage().contains("declares 300 entries"), e.getMessage());
   }
@@ -209,7 +255,70 @@ class ExtractorTest {
     try (Archives z = Archives.tar(a, false)) {
       z.file("same", new byte[] {1}).file("same", new byte[] {2});
     }
-    assertEquals(FirmwareReason.ARCHIVE_INVALID, refused(a, Format.TAR, extractor()).code());
+    assertEquals(FirmwareReason.ARCHIVE_INVALID, refusedBeforeWriting(a, Format.TAR).code());
+  }
+
+  /** A file and a folder of one name, or a file below a file: refused before writing. */
+  @ParameterizedTest
+  @MethodSource("formats")
+  void anEntryBelowAFileIsRefusedBeforeWriting(Format f, String name) throws Exception {
+    Path a = tmp.resolve(name);
+    try (Archives z = archive(f, a)) {
+      z.file("ok", new byte[] {1}).file("a", new byte[] {1}).file("a/b", new byte[] {2});
+    }
+    OperationFailure e = refusedBeforeWriting(a, f);
+    assertEquals(FirmwareReason.ARCHIVE_INVALID, e.code());
+    assertTrue(e.getMessage().contains("'a/b' lies below 'a'"), e.getMessage());
+  }
+
+  /**
+   * The writing pass checks every entry again rather than trusting the checking pass: here the
+   * archive is replaced between the passes (which nothing does on a gateway: the file is ours and
+   * verified) by one whose second entry leaves the folder. It is refused there, the staging folder
+   * is removed whole, and only paths inside it were ever created.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"tar", "tar.gz"})
+  void theWritingPassChecksEachEntryAgain(String kind) throws Exception {
+    Format f = kind.equals("tar") ? Format.TAR : Format.TAR_GZ;
+    Path a = tmp.resolve("good." + kind);
+    Path hostile = tmp.resolve("hostile." + kind);
+    try (Archives z = archive(f, a)) {
+      z.file("first.txt", new byte[] {1}).file("second.txt", new byte[] {2});
+    }
+    try (Archives z = archive(f, hostile)) {
+      z.file("first.txt", new byte[] {1}).file("../staging-evil/x", new byte[] {2});
+    }
+    RecordingDisk disk =
+        new RecordingDisk()
+            .beforeFirstFolder(
+                () -> Files.copy(hostile, a, java.nio.file.StandardCopyOption.REPLACE_EXISTING));
+    Extractor x = new Extractor(TestConfig.in(tmp).settings().limits(), disk);
+    OperationFailure e = refused(a, f, x);
+    assertEquals(FirmwareReason.ARCHIVE_PATH_TRAVERSAL, e.code(), e.getMessage());
+    assertEquals(List.of(staging(), staging().resolve("first.txt")), disk.created());
+    assertFalse(Files.exists(tmp.resolve("slots/staging-evil")));
+  }
+
+  /** An entry the checking pass did not see at that position is refused too. */
+  @Test
+  void anArchiveThatReadsDifferentlyTheSecondTimeIsRefused() throws Exception {
+    Path a = tmp.resolve("good.tar");
+    Path other = tmp.resolve("other.tar");
+    try (Archives z = Archives.tar(a, false)) {
+      z.file("first.txt", new byte[] {1}).file("second.txt", new byte[] {2});
+    }
+    try (Archives z = Archives.tar(other, false)) {
+      z.file("first.txt", new byte[] {1}).file("second.txt", new byte[] {2, 3});
+    }
+    RecordingDisk disk =
+        new RecordingDisk()
+            .beforeFirstFolder(
+                () -> Files.copy(other, a, java.nio.file.StandardCopyOption.REPLACE_EXISTING));
+    Extractor x = new Extractor(TestConfig.in(tmp).settings().limits(), disk);
+    OperationFailure e = refused(a, Format.TAR, x);
+    assertEquals(FirmwareReason.ARCHIVE_INVALID, e.code());
+    assertTrue(e.getMessage().contains("read differently the second time"), e.getMessage());
   }
 
   /** FAULTS 20: no detection: a zip declared as tar.gz is not opened as a zip. */
@@ -219,7 +328,7 @@ class ExtractorTest {
     try (Archives z = Archives.zip(a)) {
       z.file("x", new byte[] {1});
     }
-    OperationFailure e = refused(a, Format.TAR_GZ, extractor());
+    OperationFailure e = refusedBeforeWriting(a, Format.TAR_GZ);
     assertEquals(FirmwareReason.ARCHIVE_INVALID, e.code());
   }
 

@@ -210,6 +210,42 @@ class FirmwareUpdateOperationTest {
         Files.exists(Step.of(ctx).workDir().resolve(Fetch.ARTIFACT)), "the file was deleted");
   }
 
+  /**
+   * FAULTS 17 through the whole operation: a signed, verified image whose archive holds a traversal
+   * after good entries. The job fails with ARCHIVE_PATH_TRAVERSAL, nothing is created under
+   * firmware.dir during it (no staging folder, no slot file), the running version stays.
+   */
+  @Test
+  void aVerifiedArchiveWithATraversalWritesNothingUnderTheFirmwareFolder() throws Exception {
+    RecordingDisk disk = new RecordingDisk();
+    FirmwareUpdateOperation op = new FirmwareUpdateOperation(config().settings(), disk);
+    assertEquals(Status.SUCCEEDED, run(op, signed("1.0.0", image("1.0.0", "healthy"))).status());
+    Path a = tmp.resolve("hostile.tar.gz");
+    try (Archives z = Archives.tar(a, true)) {
+      z.file("VERSION", "2.0.0".getBytes(StandardCharsets.UTF_8));
+      byte[] app = new byte[300_000];
+      new Random(7).nextBytes(app);
+      z.file("bin/app", app, 0755);
+      z.file("../slot-a/bin/app", "evil".getBytes(StandardCharsets.UTF_8));
+    }
+    Map<String, Object> p = signed("2.0.0", Files.readAllBytes(a));
+    int createdBefore = disk.created().size();
+    List<String> before;
+    try (var files = Files.walk(firmware)) {
+      before = files.map(Path::toString).sorted().toList();
+    }
+    TestContext ctx = ctx(p);
+    OperationFailure e = assertThrows(OperationFailure.class, () -> op.execute(ctx));
+    assertEquals(FirmwareReason.ARCHIVE_PATH_TRAVERSAL, e.code(), e.getMessage());
+    assertEquals(createdBefore, disk.created().size(), "created: " + disk.created());
+    try (var files = Files.walk(firmware)) {
+      assertEquals(before, files.map(Path::toString).sorted().toList());
+    }
+    assertEquals("slot-a", active());
+    assertEquals(300_000, Files.size(firmware.resolve("slot-a/bin/app")), "the active image");
+    assertEquals("1.0.0", Files.readString(firmware.resolve("slot-a/VERSION")));
+  }
+
   private void assertNothingInstalled(TestContext ctx) throws Exception {
     assertFalse(Files.exists(firmware.resolve("active")));
     try (var s = Files.list(firmware)) {
