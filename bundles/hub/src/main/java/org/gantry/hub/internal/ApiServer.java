@@ -44,6 +44,7 @@ final class ApiServer {
 
   private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
   private static final long CALL_TIMEOUT_SECONDS = 30;
+  private static final String PRINCIPAL_HEADER = "x-amzn-principal";
 
   private final ControlPlane control;
   private final HubLoop loop;
@@ -150,6 +151,13 @@ final class ApiServer {
         return call(out -> control.listings().listJobExecutionsForJob(jobId, query));
       }
     }
+    if (n == 2
+        && path.get(0).equals("principals")
+        && path.get(1).equals("things")
+        && method.equals("GET")) {
+      String principal = ex.getRequestHeaders().getFirst(PRINCIPAL_HEADER);
+      return call(out -> control.principals().listPrincipalThings(principal, query));
+    }
     if (n == 1 && path.get(0).equals("jobs") && method.equals("GET")) {
       return call(out -> control.listings().listJobs(query));
     }
@@ -170,6 +178,25 @@ final class ApiServer {
       }
       if (n == 3 && path.get(2).equals("jobs") && method.equals("GET")) {
         return call(out -> control.listings().listJobExecutionsForThing(thing, query));
+      }
+      if (n == 3 && path.get(2).equals("principals")) {
+        String principal = ex.getRequestHeaders().getFirst(PRINCIPAL_HEADER);
+        Principals principals = control.principals();
+        switch (method) {
+          case "PUT" -> {
+            String type = query.get("thingPrincipalType");
+            return call(out -> principals.attach(thing, principal, type, out));
+          }
+          case "DELETE" -> {
+            return call(out -> principals.detach(thing, principal, out));
+          }
+          case "GET" -> {
+            return call(out -> principals.listThingPrincipals(thing, query));
+          }
+          default -> {
+            // not an operation: answered below
+          }
+        }
       }
       if (n == 4 && path.get(2).equals("jobs") && method.equals("GET")) {
         String jobId = path.get(3);
@@ -214,7 +241,7 @@ final class ApiServer {
       }
       if (n == 3 && path.get(2).equals("things") && method.equals("GET")) {
         boolean recursive = flag(query, "recursive");
-        return call(out -> control.listThingsInThingGroup(group, recursive));
+        return call(out -> control.listThingsInThingGroup(group, recursive, query));
       }
     }
     throw new ApiException(

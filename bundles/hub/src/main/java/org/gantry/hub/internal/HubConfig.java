@@ -60,4 +60,22 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
   @AttributeDefinition(
       description = "12-digit AWS account id written into the ARNs the hub hands out.")
   String account_id() default "000000000000";
+
+  @AttributeDefinition(
+      description =
+          "Broker ACL file the hub writes from its thing principals (Mosquitto acl_file syntax),"
+              + " rewritten atomically on every change; empty for none.")
+  String acl_file() default "";
+
+  @AttributeDefinition(
+      description =
+          "Comma-separated principals (certificate CNs) allowed every thing's jobs topics in the"
+              + " ACL file: the hub's own connection.")
+  String acl_admin_principals() default "gantry-hub";
+
+  @AttributeDefinition(
+      description =
+          "Command run after each rewrite of the ACL file, split on spaces and run without a shell"
+              + " (e.g. kill -HUP <mosquitto pid>); empty for none. Killed after 10 s.")
+  String acl_reload_command() default "";
 }
