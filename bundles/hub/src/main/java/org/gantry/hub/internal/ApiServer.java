@@ -6,6 +6,8 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
+import com.sun.net.httpserver.Filter;
+import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
@@ -35,8 +37,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The management HTTP API (JDK {@code com.sun.net.httpserver}): AWS IoT control-plane routes and
  * error shapes, so the AWS SDK with an endpoint override can drive the hub. Each call runs on the
- * hub thread, where it also publishes the notifications it causes. No authentication yet (issue 8):
- * SigV4 headers are accepted and ignored, which is why the server binds to loopback by default.
+ * hub thread, where it also publishes the notifications it causes. With credentials configured,
+ * {@link ApiAuth} checks every request (SigV4 or a bearer token) before any route sees it.
  */
 final class ApiServer {
   /** A 32,768-character document escaped as JSON stays well under this. */
@@ -50,8 +52,19 @@ final class ApiServer {
   private final HubLoop loop;
   private final HttpServer server;
   private final ExecutorService httpThreads;
+  private final Filter auth;
 
   ApiServer(String host, int port, ControlPlane control, HubLoop loop) throws IOException {
+    this(host, port, control, loop, null);
+  }
+
+  /**
+   * @param auth the authentication filter put in front of every route, null for none (loopback
+   *     only, checked by the caller)
+   */
+  ApiServer(String host, int port, ControlPlane control, HubLoop loop, Filter auth)
+      throws IOException {
+    this.auth = auth;
     this.control = control;
     this.loop = loop;
     this.server = HttpServer.create(new InetSocketAddress(host, port), 50);
@@ -65,12 +78,18 @@ final class ApiServer {
               return t;
             });
     server.setExecutor(httpThreads);
-    server.createContext("/", this::handle);
+    guard(server.createContext("/", this::handle));
+  }
+
+  private void guard(HttpContext context) {
+    if (auth != null) {
+      context.getFilters().add(auth);
+    }
   }
 
   /** Serves {@code handler} under {@code path} on this listener; before {@link #start}. */
   void mount(String path, HttpHandler handler) {
-    server.createContext(path, handler);
+    guard(server.createContext(path, handler));
   }
 
   void start() {

@@ -78,6 +78,7 @@ public final class HubComponent {
             config.artifacts_max_bytes()),
         AclSettings.of(
             config.acl_file(), config.acl_admin_principals(), config.acl_reload_command()),
+        AuthSettings.of(config.api_auth_keys(), config.api_auth_tokens(), config.api_auth_file()),
         clock == null ? Clock.systemUTC() : clock);
   }
 
@@ -86,7 +87,7 @@ public final class HubComponent {
   }
 
   HubComponent(HubSettings settings, Artifacts.Settings artifactSettings, Clock clock) {
-    this(settings, artifactSettings, AclSettings.none(), clock);
+    this(settings, artifactSettings, AclSettings.none(), AuthSettings.none(), clock);
   }
 
   HubComponent(
@@ -94,6 +95,16 @@ public final class HubComponent {
       Artifacts.Settings artifactSettings,
       AclSettings aclSettings,
       Clock clock) {
+    this(settings, artifactSettings, aclSettings, AuthSettings.none(), clock);
+  }
+
+  HubComponent(
+      HubSettings settings,
+      Artifacts.Settings artifactSettings,
+      AclSettings aclSettings,
+      AuthSettings authSettings,
+      Clock clock) {
+    authSettings.checkBinding(settings.apiHost());
     this.settings = settings;
     MqttLink link = null;
     ApiServer server = null;
@@ -121,7 +132,15 @@ public final class HubComponent {
       ControlPlane control = new ControlPlane(core, settings.arns(), files);
       link = new MqttLink(settings.mqttUrl(), settings.clientId(), this::inbound, this::catchUp);
       hubLoop = new HubLoop(core, link::publish, INBOX, TICK_MILLIS);
-      server = new ApiServer(settings.apiHost(), settings.apiPort(), control, hubLoop);
+      server =
+          new ApiServer(
+              settings.apiHost(),
+              settings.apiPort(),
+              control,
+              hubLoop,
+              authSettings.enabled()
+                  ? new ApiAuth(authSettings, settings.arns().region(), clock)
+                  : null);
       server.mount("/artifacts/", files.uploadHandler());
       this.loop = hubLoop;
       hubLoop.start();
