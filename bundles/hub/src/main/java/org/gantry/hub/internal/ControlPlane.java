@@ -709,8 +709,9 @@ final class ControlPlane {
           "Give the group (thingGroupName or thingGroupArn) and the thing (thingName or"
               + " thingArn).");
     }
-    group(group);
+    requireGroupName(group);
     requireThingName(thing);
+    group(group);
     if (core.state().thing(thing) == null) {
       throw ApiException.notFound("Thing " + thing + " does not exist.");
     }
