@@ -31,7 +31,6 @@ import org.slf4j.LoggerFactory;
 final class ControlPlane {
   private static final Logger LOG = LoggerFactory.getLogger(ControlPlane.class);
   private static final int MAX_DESCRIPTION = 2028;
-  private static final int MAX_RESULTS = 250;
   private static final int MAX_ATTRIBUTES = 50;
   private static final Pattern ATTRIBUTE_NAME = Pattern.compile("[a-zA-Z0-9_.,@/:#-]{1,128}");
   private static final Pattern ATTRIBUTE_VALUE =
@@ -50,6 +49,8 @@ final class ControlPlane {
   private final HubCore core;
   private final Arns arns;
   private final Artifacts artifacts;
+  private final Listings listings;
+  private final Principals principals;
 
   ControlPlane(HubCore core, Arns arns) {
     this(core, arns, null);
@@ -63,6 +64,18 @@ final class ControlPlane {
     this.core = core;
     this.arns = arns;
     this.artifacts = artifacts;
+    this.listings = new Listings(core, arns);
+    this.principals = new Principals(core);
+  }
+
+  /** The thing principals' operations. */
+  Principals principals() {
+    return principals;
+  }
+
+  /** The read operations on lists and things. */
+  Listings listings() {
+    return listings;
   }
 
   // ------------------------------------------------------------------ CreateThing
@@ -95,6 +108,57 @@ final class ControlPlane {
             });
     LOG.info("Thing {} created", thingName);
     return thingAnswer(t);
+  }
+
+  /**
+   * {@code DELETE /things/{thingName}[?expectedVersion=N]}: a thing that does not exist is no error
+   * (as in AWS IoT). A thing with principals attached is refused (as in AWS IoT), and so is one
+   * with job executions (Gantry: an execution always names a registered thing; delete the
+   * executions or their jobs first).
+   */
+  JsonObject deleteThing(String thingName, String expectedVersion, List<Outbound> out)
+      throws ApiException {
+    requireThingName(thingName);
+    Long expected =
+        expectedVersion == null
+            ? null
+            : parseLong(expectedVersion, "expectedVersion", 0, Long.MAX_VALUE);
+    Thing t = core.state().thing(thingName);
+    if (t == null) {
+      return new JsonObject();
+    }
+    if (expected != null && expected != 1) {
+      throw new ApiException(
+          409,
+          "VersionConflictException",
+          "expectedVersion is " + expected + " but thing " + thingName + " is at version 1.");
+    }
+    if (!core.state().principalsOf(thingName).isEmpty()) {
+      throw ApiException.invalid(
+          "Cannot delete thing "
+              + thingName
+              + ": it is still attached to principals "
+              + core.state().principalsOf(thingName)
+              + "; detach them first.");
+    }
+    int executions = core.state().executionsOn(thingName).size();
+    if (executions > 0) {
+      throw ApiException.invalid(
+          "Cannot delete thing "
+              + thingName
+              + ": it has "
+              + executions
+              + " job executions; delete them (DeleteJobExecution) or their jobs first.");
+    }
+    // No executions, so no job loses a target by this: only the memberships go with the thing.
+    core.change(
+        out,
+        s -> {
+          s.removeThing(thingName);
+          return null;
+        });
+    LOG.info("Thing {} deleted", thingName);
+    return new JsonObject();
   }
 
   private Thing newThing(String thingName) {
@@ -610,16 +674,22 @@ final class ControlPlane {
     return o;
   }
 
-  /** {@code GET /thing-groups/{thingGroupName}/things[?recursive=true]}: thing names, sorted. */
-  JsonObject listThingsInThingGroup(String name, boolean recursive) throws ApiException {
+  /**
+   * {@code GET /thing-groups/{thingGroupName}/things[?recursive=true&maxResults=&nextToken=]}:
+   * thing names, sorted, paged.
+   */
+  JsonObject listThingsInThingGroup(String name, boolean recursive, Map<String, String> q)
+      throws ApiException {
     group(name);
     List<String> things =
         new ArrayList<>(recursive ? core.state().thingsIn(name) : core.state().directMembers(name));
     java.util.Collections.sort(things);
+    Paging.Page<String> page = Paging.page(things, t -> t, q.get("maxResults"), q.get("nextToken"));
     JsonArray a = new JsonArray();
-    things.forEach(a::add);
+    page.items().forEach(a::add);
     JsonObject o = new JsonObject();
     o.add("things", a);
+    Listings.nextToken(o, page);
     return o;
   }
 
@@ -690,8 +760,9 @@ final class ControlPlane {
           "Give the group (thingGroupName or thingGroupArn) and the thing (thingName or"
               + " thingArn).");
     }
-    group(group);
+    requireGroupName(group);
     requireThingName(thing);
+    group(group);
     if (core.state().thing(thing) == null) {
       throw ApiException.notFound("Thing " + thing + " does not exist.");
     }
@@ -707,7 +778,7 @@ final class ControlPlane {
     return g;
   }
 
-  private static void requireGroupName(String name) throws ApiException {
+  static void requireGroupName(String name) throws ApiException {
     if (!Limits.isValidThingName(name)) {
       throw ApiException.invalid(
           "thingGroupName " + Texts.clip(name) + " is not 1-128 characters of [a-zA-Z0-9:_-].");
@@ -759,6 +830,7 @@ final class ControlPlane {
       job.addProperty("documentSource", j.documentSource);
     }
     job.addProperty("isConcurrent", false);
+    job.add("rolloutStatus", listings.rolloutStatus(j));
     JsonObject o = new JsonObject();
     o.add("job", job);
     return o;
@@ -836,64 +908,17 @@ final class ControlPlane {
     return o;
   }
 
-  /** {@code GET /jobs/{jobId}/things[?status=S&maxResults=N&nextToken=T]}, in queue order. */
-  JsonObject listJobExecutionsForJob(
-      String jobId, String status, String maxResults, String nextToken) throws ApiException {
-    Job j = job(jobId);
-    ExecutionStatus filter = null;
-    if (status != null) {
-      try {
-        filter = ExecutionStatus.valueOf(status);
-      } catch (IllegalArgumentException e) {
-        throw ApiException.invalid("status " + Texts.clip(status) + " is not an execution status.");
-      }
-    }
-    int max =
-        maxResults == null
-            ? MAX_RESULTS
-            : (int) parseLong(maxResults, "maxResults", 1, MAX_RESULTS);
-    int from =
-        nextToken == null ? 0 : (int) parseLong(nextToken, "nextToken", 0, Integer.MAX_VALUE);
-    List<Execution> all = new ArrayList<>();
-    for (Execution e : core.state().executionsOf(j.jobId)) {
-      if (filter == null || e.status == filter) {
-        all.add(e);
-      }
-    }
-    if (from > all.size()) {
-      throw ApiException.invalid("nextToken is not one this hub handed out.");
-    }
-    JsonArray summaries = new JsonArray();
-    int to = Math.min(all.size(), from + max);
-    for (Execution e : all.subList(from, to)) {
-      JsonObject s = new JsonObject();
-      s.addProperty("status", e.status.name());
-      s.add("queuedAt", time(e.queuedAt));
-      if (e.startedAt != null) {
-        s.add("startedAt", time(e.startedAt));
-      }
-      s.add("lastUpdatedAt", time(e.lastUpdatedAt));
-      s.addProperty("executionNumber", e.executionNumber);
-      JsonObject item = new JsonObject();
-      item.addProperty("thingArn", arns.thing(e.thingName));
-      item.add("jobExecutionSummary", s);
-      summaries.add(item);
-    }
-    JsonObject o = new JsonObject();
-    o.add("executionSummaries", summaries);
-    if (to < all.size()) {
-      o.addProperty("nextToken", Integer.toString(to));
-    }
-    return o;
-  }
-
   // ------------------------------------------------------------------ helpers
 
-  private Job job(String jobId) throws ApiException {
+  static void requireJobId(String jobId) throws ApiException {
     if (!Limits.isValidJobId(jobId)) {
       throw ApiException.invalid(
           "jobId " + Texts.clip(jobId) + " is not 1-64 characters of [a-zA-Z0-9_-].");
     }
+  }
+
+  private Job job(String jobId) throws ApiException {
+    requireJobId(jobId);
     Job j = core.state().job(jobId);
     if (j == null) {
       throw ApiException.notFound("Job " + jobId + " does not exist.");
@@ -901,7 +926,7 @@ final class ControlPlane {
     return j;
   }
 
-  private static void requireThingName(String thingName) throws ApiException {
+  static void requireThingName(String thingName) throws ApiException {
     if (!Limits.isValidThingName(thingName)) {
       throw ApiException.invalid(
           "thingName " + Texts.clip(thingName) + " is not 1-128 characters of [a-zA-Z0-9:_-].");
