@@ -25,8 +25,10 @@ import io.netty.handler.codec.mqtt.MqttDecoder;
 import io.netty.handler.codec.mqtt.MqttEncoder;
 import io.netty.handler.codec.mqtt.MqttFixedHeader;
 import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
 import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttProperties;
+import io.netty.handler.codec.mqtt.MqttPublishMessage;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslHandler;
@@ -36,7 +38,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -50,7 +54,8 @@ import org.slf4j.LoggerFactory;
  * principal), rewrites the CONNECT so that Moquette sees that principal as the username, this
  * broker's secret as the password and the client id in the principal's namespace (see {@link
  * Principals}), opens a connection to Moquette's internal loopback listener, and from then on
- * copies bytes both ways unchanged.
+ * passes the client's packets on (dropping and acknowledging a PUBLISH the ACL refuses) and copies
+ * Moquette's bytes back unchanged.
  */
 final class FrontEnd implements AutoCloseable {
 
@@ -178,13 +183,7 @@ final class FrontEnd implements AutoCloseable {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
       if (connectSeen) {
-        // bytes (or a packet) that came with the CONNECT: forwarded once Moquette is reached
-        if (msg instanceof MqttMessage) {
-          ReferenceCountUtil.release(msg);
-          LOG.info("Client {} sent a second packet before CONNACK; closed", remote(ctx));
-          ctx.close();
-          return;
-        }
+        // packets that came right behind the CONNECT: forwarded once Moquette is reached
         pending.add(msg);
         return;
       }
@@ -233,10 +232,7 @@ final class FrontEnd implements AutoCloseable {
           remote(ctx),
           principal,
           clientId);
-      // Removing the decoder passes on whatever it holds beyond the CONNECT (as a ByteBuf).
       ctx.pipeline().remove("connectTimeout");
-      ctx.pipeline().remove("decoder");
-      ctx.pipeline().remove("encoder");
       Channel client = ctx.channel();
       new Bootstrap()
           .group(client.eventLoop())
@@ -252,11 +248,16 @@ final class FrontEnd implements AutoCloseable {
                 }
               })
           .connect(backend)
-          .addListener((ChannelFutureListener) f -> handOver(ctx, f, rewritten, principal));
+          .addListener(
+              (ChannelFutureListener) f -> handOver(ctx, f, rewritten, principal, clientId));
     }
 
     private void handOver(
-        ChannelHandlerContext ctx, ChannelFuture f, MqttConnectMessage connect, String principal) {
+        ChannelHandlerContext ctx,
+        ChannelFuture f,
+        MqttConnectMessage connect,
+        String principal,
+        String clientId) {
       if (!f.isSuccess()) {
         LOG.error(
             "Client {} (principal '{}') dropped: the broker's internal listener {} is not"
@@ -275,14 +276,18 @@ final class FrontEnd implements AutoCloseable {
         toMoquette.close();
         return;
       }
-      toMoquette.write(connect);
-      for (Object o : pending) {
-        toMoquette.write(o);
-      }
+      toMoquette.writeAndFlush(connect);
+      FromClient from = new FromClient(toMoquette, principal, clientId);
+      ctx.pipeline().replace(this, "fromClient", from);
+      ChannelHandlerContext fromCtx = ctx.pipeline().context(from);
+      List<Object> queued = new ArrayList<>(pending);
       pending.clear();
-      toMoquette.flush();
-      ctx.pipeline().replace(this, "relay", new Relay(toMoquette));
-      ctx.channel().read();
+      for (Object o : queued) {
+        from.channelRead(fromCtx, o);
+      }
+      if (queued.isEmpty()) {
+        ctx.channel().read();
+      }
       toMoquette.read();
     }
 
@@ -370,7 +375,96 @@ final class FrontEnd implements AutoCloseable {
         payload);
   }
 
-  /** Copies whatever one side reads to the other, one read at a time (back-pressure). */
+  /**
+   * The client's packets after its CONNECT, on their way to Moquette: a PUBLISH the ACL refuses is
+   * dropped here and acknowledged as MQTT 3.1.1 allows (Moquette 0.17 drops it without PUBACK,
+   * which would leave the client waiting), everything else is passed on, one read at a time.
+   */
+  private final class FromClient extends ChannelInboundHandlerAdapter {
+    private final Channel toMoquette;
+    private final String principal;
+    private final String clientId;
+    private final Set<Integer> droppedQos2 = new HashSet<>();
+
+    FromClient(Channel toMoquette, String principal, String clientId) {
+      this.toMoquette = toMoquette;
+      this.principal = principal;
+      this.clientId = clientId;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof MqttMessage m && m.decoderResult().isFailure()) {
+        ReferenceCountUtil.release(msg);
+        LOG.info(
+            "Client {} (principal '{}') sent an invalid packet ({}); closed",
+            ctx.channel().remoteAddress(),
+            principal,
+            m.decoderResult().cause().getMessage());
+        ctx.close();
+        return;
+      }
+      if (msg instanceof MqttPublishMessage p && rules != null) {
+        String topic = p.variableHeader().topicName();
+        if (!rules.get().canWrite(principal, clientId, topic)) {
+          LOG.debug(
+              "Publish to '{}' by principal '{}' refused by the ACL and dropped", topic, principal);
+          int id = p.variableHeader().packetId();
+          MqttQoS qos = p.fixedHeader().qosLevel();
+          p.release();
+          if (qos == MqttQoS.AT_LEAST_ONCE) {
+            ctx.write(ack(MqttMessageType.PUBACK, id));
+          } else if (qos == MqttQoS.EXACTLY_ONCE) {
+            droppedQos2.add(id);
+            ctx.write(ack(MqttMessageType.PUBREC, id));
+          }
+          ctx.flush();
+          ctx.channel().read();
+          return;
+        }
+      }
+      if (msg instanceof MqttMessage m
+          && m.fixedHeader().messageType() == MqttMessageType.PUBREL
+          && m.variableHeader() instanceof MqttMessageIdVariableHeader id
+          && droppedQos2.remove(id.messageId())) {
+        ctx.writeAndFlush(ack(MqttMessageType.PUBCOMP, id.messageId()));
+        ctx.channel().read();
+        return;
+      }
+      toMoquette
+          .writeAndFlush(msg)
+          .addListener(
+              (ChannelFutureListener)
+                  f -> {
+                    if (f.isSuccess()) {
+                      ctx.channel().read();
+                    } else {
+                      ctx.channel().close();
+                    }
+                  });
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      if (toMoquette.isActive()) {
+        toMoquette.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      LOG.debug("MQTT connection {} closed: {}", ctx.channel().remoteAddress(), cause.toString());
+      ctx.close();
+    }
+  }
+
+  private static MqttMessage ack(MqttMessageType type, int packetId) {
+    return new MqttMessage(
+        new MqttFixedHeader(type, false, MqttQoS.AT_MOST_ONCE, false, 0),
+        MqttMessageIdVariableHeader.from(packetId));
+  }
+
+  /** Copies what Moquette sends to the client, one read at a time (back-pressure). */
   private static final class Relay extends ChannelInboundHandlerAdapter {
     private final Channel peer;
 
