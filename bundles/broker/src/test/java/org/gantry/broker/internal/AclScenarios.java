@@ -69,6 +69,13 @@ abstract class AclScenarios {
   /** The TLS listener's URL, ssl://127.0.0.1:port. */
   abstract String tlsUrl();
 
+  /**
+   * Whether a refused subscription is answered with SUBACK 0x80. The embedded broker does;
+   * Mosquitto 2.0 grants it to an MQTT 3.1.1 client and then checks read access on every message,
+   * so that nothing refused is ever delivered. Either way the tests prove non-delivery.
+   */
+  abstract boolean refusesSubscriptionsInSuback();
+
   /** Replaces the ACL file ({@link #writeAcl}) and returns once the broker has read it. */
   abstract void changeAcl(String text) throws Exception;
 
@@ -161,6 +168,28 @@ abstract class AclScenarios {
     }
   }
 
+  /** Subscribes to a filter the ACL refuses: SUBACK 0x80 where the broker answers that way. */
+  void subscribeRefused(MqttClient c, String filter) throws MqttException {
+    int granted = subscribe(c, filter);
+    if (refusesSubscriptionsInSuback()) {
+      assertEquals(REFUSED, granted, "SUBACK for " + filter);
+    }
+  }
+
+  /**
+   * Publishes to {@code refused} and then to {@code allowed}; the inbox must receive the second
+   * only. Messages from one connection are delivered in order, so had the first been delivered, it
+   * would have arrived before the second.
+   */
+  static void assertOnlySecondArrives(
+      MqttClient publisher, String refused, String allowed, BlockingQueue<String> inbox)
+      throws Exception {
+    publish(publisher, refused, "refused");
+    publish(publisher, allowed, "allowed");
+    assertEquals(allowed + " allowed", next(inbox));
+    assertNull(inbox.poll(), "only the allowed message may arrive");
+  }
+
   static void publish(MqttClient c, String topic, String text) throws MqttException {
     c.publish(topic, text.getBytes(StandardCharsets.UTF_8), 1, false);
   }
@@ -190,18 +219,16 @@ abstract class AclScenarios {
   void aGatewayCannotSubscribeToAnotherGatewaysThingsOrToAllThings() throws Exception {
     BlockingQueue<String> inbox = new LinkedBlockingQueue<>();
     MqttClient gwA = tls("gw-a", "gw-a", inbox);
-    assertEquals(REFUSED, subscribe(gwA, "$aws/things/thing-b/jobs/#"));
-    assertEquals(REFUSED, subscribe(gwA, "$aws/things/thing-b/jobs/notify-next"));
-    assertEquals(REFUSED, subscribe(gwA, "$aws/things/+/jobs/#"));
-    assertEquals(REFUSED, subscribe(gwA, "#"));
+    subscribeRefused(gwA, "$aws/things/thing-b/jobs/#");
+    subscribeRefused(gwA, "$aws/things/thing-b/jobs/notify-next");
+    subscribeRefused(gwA, "$aws/things/+/jobs/#");
+    subscribeRefused(gwA, "#");
 
     // what was refused gets nothing, while the gateway's own subscription still works
     assertEquals(1, subscribe(gwA, "$aws/things/thing-a/jobs/notify-next"));
     MqttClient hub = tls("gantry-hub", "hub", nowhere);
-    publish(hub, "$aws/things/thing-b/jobs/notify-next", "for b");
-    publish(hub, "$aws/things/thing-a/jobs/notify-next", "for a");
-    assertEquals("$aws/things/thing-a/jobs/notify-next for a", next(inbox));
-    assertNull(inbox.poll(), "thing-b's message must not have reached gw-a");
+    assertOnlySecondArrives(
+        hub, "$aws/things/thing-b/jobs/notify-next", "$aws/things/thing-a/jobs/notify-next", inbox);
   }
 
   @Test
@@ -211,40 +238,48 @@ abstract class AclScenarios {
     assertEquals(1, subscribe(hub, "$aws/things/+/jobs/#"));
     MqttClient gwA = tls("gw-a", "gw-a", nowhere);
 
-    publish(gwA, "$aws/things/thing-b/jobs/start-next", "intruder");
-    publish(gwA, "$aws/things/thing-b/jobs/j1/update", "intruder");
-    publish(gwA, "$aws/things/thing-a/jobs/start-next", "marker");
-    // one connection's messages are delivered in order: had the refused ones been routed, they
-    // would have arrived before the marker
-    assertEquals("$aws/things/thing-a/jobs/start-next marker", next(hubInbox));
-    assertNull(hubInbox.poll(), "nothing but the marker may arrive");
+    publish(gwA, "$aws/things/thing-b/jobs/j1/update", "refused");
+    assertOnlySecondArrives(
+        gwA,
+        "$aws/things/thing-b/jobs/start-next",
+        "$aws/things/thing-a/jobs/start-next",
+        hubInbox);
   }
 
   @Test
   void aGatewayCannotClaimAnotherIdentityByUsernameOrClientId() throws Exception {
+    BlockingQueue<String> inbox = new LinkedBlockingQueue<>();
     MqttClient impostor =
-        connect(tlsUrl(), pki.socketFactory(pki.client("gw-a")), "gw-b", "gw-b", nowhere);
-    assertEquals(REFUSED, subscribe(impostor, "$aws/things/thing-b/jobs/#"));
+        connect(tlsUrl(), pki.socketFactory(pki.client("gw-a")), "gw-b", "gw-b", inbox);
+    subscribeRefused(impostor, "$aws/things/thing-b/jobs/#");
     assertEquals(1, subscribe(impostor, "$aws/things/thing-a/jobs/#"));
+    MqttClient hub = tls("gantry-hub", "hub", nowhere);
+    assertOnlySecondArrives(
+        hub, "$aws/things/thing-b/jobs/notify-next", "$aws/things/thing-a/jobs/notify-next", inbox);
 
     BlockingQueue<String> hubInbox = new LinkedBlockingQueue<>();
-    MqttClient hub = tls("gantry-hub", "hub", hubInbox);
-    assertEquals(1, subscribe(hub, "$aws/things/+/jobs/#"));
-    publish(impostor, "$aws/things/thing-b/jobs/start-next", "intruder");
-    publish(impostor, "$aws/things/thing-a/jobs/start-next", "marker");
-    assertEquals("$aws/things/thing-a/jobs/start-next marker", next(hubInbox));
-    assertNull(hubInbox.poll(), "the impostor's publish to thing-b must not arrive");
+    MqttClient observer = tls("gantry-hub", "observer", hubInbox);
+    assertEquals(1, subscribe(observer, "$aws/things/+/jobs/#"));
+    assertOnlySecondArrives(
+        impostor,
+        "$aws/things/thing-b/jobs/start-next",
+        "$aws/things/thing-a/jobs/start-next",
+        hubInbox);
   }
 
   @Test
   void anAclChangeTakesEffectWithoutARestart() throws Exception {
     BlockingQueue<String> inbox = new LinkedBlockingQueue<>();
     MqttClient gwA = tls("gw-a", "gw-a", inbox);
-    assertEquals(REFUSED, subscribe(gwA, "$aws/things/thing-c/jobs/#"));
+    MqttClient hub = tls("gantry-hub", "hub", nowhere);
+    subscribeRefused(gwA, "$aws/things/thing-c/jobs/#");
+    assertEquals(1, subscribe(gwA, "$aws/things/thing-a/jobs/#"));
+    assertOnlySecondArrives(
+        hub, "$aws/things/thing-c/jobs/notify-next", "$aws/things/thing-a/jobs/notify-next", inbox);
 
+    // attach thing-c to gw-a
     changeAcl(ACL + "\nuser gw-a\ntopic readwrite $aws/things/thing-c/jobs/#\n");
     assertEquals(1, subscribe(gwA, "$aws/things/thing-c/jobs/#"));
-    MqttClient hub = tls("gantry-hub", "hub", nowhere);
     publish(hub, "$aws/things/thing-c/jobs/notify-next", "for c");
     assertEquals("$aws/things/thing-c/jobs/notify-next for c", next(inbox));
 
@@ -256,7 +291,9 @@ abstract class AclScenarios {
         user gw-a
         topic readwrite $aws/things/thing-c/jobs/#
         """);
-    assertEquals(REFUSED, subscribe(gwA, "$aws/things/thing-a/jobs/#"));
+    subscribeRefused(gwA, "$aws/things/thing-a/jobs/#");
+    assertOnlySecondArrives(
+        hub, "$aws/things/thing-a/jobs/notify-next", "$aws/things/thing-c/jobs/notify-next", inbox);
   }
 
   @Test
@@ -270,8 +307,22 @@ abstract class AclScenarios {
 
   @Test
   void aPrincipalWithoutRulesMayDoNothing() throws Exception {
-    MqttClient stranger = tls("gw-z", "gw-z", nowhere);
-    assertEquals(REFUSED, subscribe(stranger, "$aws/things/gw-z/jobs/#"));
+    BlockingQueue<String> inbox = new LinkedBlockingQueue<>();
+    MqttClient stranger = tls("gw-z", "gw-z", inbox);
+    subscribeRefused(stranger, "$aws/things/gw-z/jobs/#");
+    BlockingQueue<String> hubInbox = new LinkedBlockingQueue<>();
+    MqttClient hub = tls("gantry-hub", "hub", hubInbox);
+    assertEquals(1, subscribe(hub, "$aws/things/+/jobs/#"));
+
+    publish(hub, "$aws/things/gw-z/jobs/notify-next", "for z");
+    // the stranger's publish is acknowledged (QoS 1) before the hub's marker is sent: a broker
+    // routes a message before it acknowledges it, so had it been routed it would come first
+    publish(stranger, "$aws/things/gw-z/jobs/start-next", "refused");
+    publish(hub, "$aws/things/gw-z/jobs/marker", "marker");
+    assertEquals("$aws/things/gw-z/jobs/notify-next for z", next(hubInbox));
+    assertEquals("$aws/things/gw-z/jobs/marker marker", next(hubInbox));
+    assertNull(hubInbox.poll(), "the stranger's publish must not arrive");
+    assertNull(inbox.poll(), "the stranger must receive nothing");
     assertTrue(stranger.isConnected(), "refusals do not end the connection");
   }
 }

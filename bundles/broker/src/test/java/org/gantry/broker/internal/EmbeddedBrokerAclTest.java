@@ -47,6 +47,11 @@ class EmbeddedBrokerAclTest extends AclScenarios {
   }
 
   @Override
+  boolean refusesSubscriptionsInSuback() {
+    return true;
+  }
+
+  @Override
   String tlsUrl() {
     return "ssl://127.0.0.1:" + tlsPort;
   }
