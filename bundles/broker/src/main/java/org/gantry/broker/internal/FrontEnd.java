@@ -54,8 +54,8 @@ import org.slf4j.LoggerFactory;
  * principal), rewrites the CONNECT so that Moquette sees that principal as the username, this
  * broker's secret as the password and the client id in the principal's namespace (see {@link
  * Principals}), opens a connection to Moquette's internal loopback listener, and from then on
- * passes the client's packets on (dropping and acknowledging a PUBLISH the ACL refuses) and copies
- * Moquette's bytes back unchanged.
+ * relays packets both ways, dropping (and acknowledging in the other side's place) a PUBLISH the
+ * ACL does not let the principal write, or no longer lets it read.
  */
 final class FrontEnd implements AutoCloseable {
 
@@ -244,7 +244,11 @@ final class FrontEnd implements AutoCloseable {
               new ChannelInitializer<SocketChannel>() {
                 @Override
                 protected void initChannel(SocketChannel ch) {
-                  ch.pipeline().addLast(MqttEncoder.INSTANCE, new Relay(client));
+                  ch.pipeline()
+                      .addLast(
+                          new MqttDecoder(maxMessageBytes),
+                          MqttEncoder.INSTANCE,
+                          new ToClient(client, principal, clientId));
                 }
               })
           .connect(backend)
@@ -464,17 +468,65 @@ final class FrontEnd implements AutoCloseable {
         MqttMessageIdVariableHeader.from(packetId));
   }
 
-  /** Copies what Moquette sends to the client, one read at a time (back-pressure). */
-  private static final class Relay extends ChannelInboundHandlerAdapter {
-    private final Channel peer;
+  /**
+   * Moquette's packets on their way to the client. With the ACL on, a PUBLISH the principal may no
+   * longer read (its rules changed after it subscribed; Moquette checks only at SUBSCRIBE) is
+   * dropped and acknowledged to Moquette in the client's place, so that nothing stays in flight.
+   */
+  private final class ToClient extends ChannelInboundHandlerAdapter {
+    private final Channel client;
+    private final String principal;
+    private final String clientId;
+    private final Set<Integer> droppedQos2 = new HashSet<>();
 
-    Relay(Channel peer) {
-      this.peer = peer;
+    ToClient(Channel client, String principal, String clientId) {
+      this.client = client;
+      this.principal = principal;
+      this.clientId = clientId;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      peer.writeAndFlush(msg)
+      if (msg instanceof MqttMessage m && m.decoderResult().isFailure()) {
+        ReferenceCountUtil.release(msg);
+        LOG.warn(
+            "Undecodable packet from the internal broker for principal '{}' ({}); connection closed",
+            principal,
+            m.decoderResult().cause().getMessage());
+        ctx.close();
+        return;
+      }
+      if (msg instanceof MqttPublishMessage p && rules != null) {
+        String topic = p.variableHeader().topicName();
+        if (!rules.get().canRead(principal, clientId, topic)) {
+          LOG.debug(
+              "Delivery of '{}' to principal '{}' dropped: the ACL no longer lets it read it",
+              topic,
+              principal);
+          int id = p.variableHeader().packetId();
+          MqttQoS qos = p.fixedHeader().qosLevel();
+          p.release();
+          if (qos == MqttQoS.AT_LEAST_ONCE) {
+            ctx.write(ack(MqttMessageType.PUBACK, id));
+          } else if (qos == MqttQoS.EXACTLY_ONCE) {
+            droppedQos2.add(id);
+            ctx.write(ack(MqttMessageType.PUBREC, id));
+          }
+          ctx.flush();
+          ctx.channel().read();
+          return;
+        }
+      }
+      if (msg instanceof MqttMessage m
+          && m.fixedHeader().messageType() == MqttMessageType.PUBREL
+          && m.variableHeader() instanceof MqttMessageIdVariableHeader id
+          && droppedQos2.remove(id.messageId())) {
+        ctx.writeAndFlush(ack(MqttMessageType.PUBCOMP, id.messageId()));
+        ctx.channel().read();
+        return;
+      }
+      client
+          .writeAndFlush(msg)
           .addListener(
               (ChannelFutureListener)
                   f -> {
@@ -488,14 +540,14 @@ final class FrontEnd implements AutoCloseable {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      if (peer.isActive()) {
-        peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      if (client.isActive()) {
+        client.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
       }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      LOG.debug("MQTT connection {} closed: {}", ctx.channel().remoteAddress(), cause.toString());
+      LOG.debug("Internal connection for principal '{}' closed: {}", principal, cause.toString());
       ctx.close();
     }
   }

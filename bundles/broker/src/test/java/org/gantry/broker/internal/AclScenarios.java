@@ -51,6 +51,9 @@ abstract class AclScenarios {
 
   static final int REFUSED = 0x80;
 
+  /** What a client's inbox receives when the broker ends its connection. */
+  static final String LOST = "(connection lost)";
+
   /** The inbox of clients whose messages the test does not look at. */
   final BlockingQueue<String> nowhere = new LinkedBlockingQueue<>();
 
@@ -111,7 +114,8 @@ abstract class AclScenarios {
 
   /**
    * A connected client presenting a certificate with subject CN {@code cn}; every message it
-   * receives is added to {@code inbox} once, as "topic payload".
+   * receives is added to {@code inbox} once, as "topic payload", and {@link #LOST} when the broker
+   * ends the connection.
    */
   MqttClient tls(String cn, String clientId, BlockingQueue<String> inbox) throws MqttException {
     return connect(tlsUrl(), pki.socketFactory(pki.client(cn)), clientId, null, inbox);
@@ -129,7 +133,9 @@ abstract class AclScenarios {
     c.setCallback(
         new MqttCallback() {
           @Override
-          public void connectionLost(Throwable cause) {}
+          public void connectionLost(Throwable cause) {
+            inbox.add(LOST);
+          }
 
           @Override
           public void messageArrived(String topic, MqttMessage m) {

@@ -1,9 +1,12 @@
 package org.gantry.broker.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
@@ -89,13 +92,15 @@ class EmbeddedBrokerAclTest extends AclScenarios {
 
   @Test
   void aClientIdOfAnotherPrincipalNeitherTakesOverNorEndsItsSession() throws Exception {
-    MqttClient gwB = tls("gw-b", "gw-b", nowhere);
+    BlockingQueue<String> gwBInbox = new LinkedBlockingQueue<>();
+    MqttClient gwB = tls("gw-b", "gw-b", gwBInbox);
     MqttClient impostor = tls("gw-a", "gw-b", nowhere);
     assertTrue(impostor.isConnected());
     // gw-b's connection must have survived the impostor's CONNECT with the same client id:
     // it can still subscribe (a request/answer over its connection)
     assertEquals(1, subscribe(gwB, "$aws/things/thing-b/jobs/#"));
     assertTrue(gwB.isConnected());
+    assertNull(gwBInbox.poll(), "gw-b's connection was not ended");
   }
 
   @Test

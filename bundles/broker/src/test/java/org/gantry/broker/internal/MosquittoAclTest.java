@@ -1,5 +1,8 @@
 package org.gantry.broker.internal;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.BufferedReader;
@@ -12,7 +15,9 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 
 /**
  * {@link AclScenarios} on Debian's Mosquitto ({@code /usr/sbin/mosquitto}, or {@code
@@ -147,5 +152,20 @@ class MosquittoAclTest extends AclScenarios {
     // Mosquitto reloads the ACL right after logging this, in the loop that also handles packets,
     // so whatever the test sends next is checked against the new file.
     awaitLog(l -> l.contains("Reloading config"), "Mosquitto did not reload on SIGHUP");
+  }
+
+  /**
+   * Not a scenario of the embedded broker (which keeps each principal's client ids apart), but the
+   * behaviour to know when Mosquitto is the hub's broker: a client id is one namespace for all
+   * principals, so a second connection with it ends the first, whoever presents it.
+   */
+  @Test
+  void onMosquittoAClientIdInUseByAnotherPrincipalEndsThatConnection() throws Exception {
+    BlockingQueue<String> gwBInbox = new LinkedBlockingQueue<>();
+    MqttClient gwB = tls("gw-b", "gw-b", gwBInbox);
+    MqttClient impostor = tls("gw-a", "gw-b", nowhere);
+    assertEquals(LOST, next(gwBInbox));
+    assertFalse(gwB.isConnected());
+    assertTrue(impostor.isConnected());
   }
 }
