@@ -51,6 +51,7 @@ public final class BrokerComponent {
   private final Server server = new Server();
   private final AclFile acl;
   private final FrontEnd frontEnd;
+  private final int internalPort;
 
   /**
    * Checks the configuration and starts the broker.
@@ -68,6 +69,7 @@ public final class BrokerComponent {
     if (!settings.guarded()) {
       this.acl = null;
       this.frontEnd = null;
+      this.internalPort = 0;
       start(settings.toMoquette(), null, null, settings.host() + ":" + settings.port());
       LOG.info(
           "MQTT broker listening on {}:{} (max message {} bytes, persistence {}, no TLS, no ACL)",
@@ -82,7 +84,7 @@ public final class BrokerComponent {
     this.acl = settings.aclFile() == null ? null : new AclFile(settings.aclFile());
     IAuthorizatorPolicy policy =
         acl == null ? new PermitAllAuthorizatorPolicy() : new AclAuthorizator(acl::rules);
-    int internalPort = startInternal(principals, policy);
+    this.internalPort = startInternal(principals, policy);
     List<FrontEnd.Listener> listeners = new ArrayList<>();
     if (settings.port() != 0) {
       listeners.add(
@@ -102,6 +104,9 @@ public final class BrokerComponent {
               acl == null ? null : acl::rules,
               settings.maxMessageBytes());
     } catch (RuntimeException e) {
+      if (acl != null) {
+        acl.close();
+      }
       stopQuietly();
       throw e;
     }
@@ -172,6 +177,11 @@ public final class BrokerComponent {
   /** The plain port (Moquette's own getter can answer 0 right after binding). */
   int port() {
     return settings.port();
+  }
+
+  /** Moquette's own port behind the front end, or 0 when there is no front end. */
+  int internalPort() {
+    return internalPort;
   }
 
   /** The ACL file, or null when the ACL is off (for tests that wait for a change to be read). */

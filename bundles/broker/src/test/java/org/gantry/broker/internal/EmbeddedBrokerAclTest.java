@@ -121,4 +121,16 @@ class EmbeddedBrokerAclTest extends AclScenarios {
     assertEquals(MqttException.REASON_CODE_NOT_AUTHORIZED, e.getReasonCode());
     c.close();
   }
+
+  @Test
+  void nobodyGetsPastTheFrontEndByConnectingToMoquettesInternalPort() throws Exception {
+    String internal = "tcp://127.0.0.1:" + broker.internalPort();
+    MqttException named =
+        assertThrows(
+            MqttException.class, () -> connect(internal, null, "direct", "gantry-hub", nowhere));
+    assertEquals(MqttException.REASON_CODE_FAILED_AUTHENTICATION, named.getReasonCode());
+    MqttException anonymous =
+        assertThrows(MqttException.class, () -> connect(internal, null, "direct", null, nowhere));
+    assertEquals(MqttException.REASON_CODE_FAILED_AUTHENTICATION, anonymous.getReasonCode());
+  }
 }
