@@ -408,6 +408,17 @@ final class FrontEnd implements AutoCloseable {
         ctx.close();
         return;
       }
+      if (msg instanceof MqttMessage m
+          && m.fixedHeader().messageType() == MqttMessageType.CONNECT) {
+        // a protocol violation (MQTT-3.1.0-2), and it must never reach Moquette unrewritten
+        ReferenceCountUtil.release(msg);
+        LOG.info(
+            "Client {} (principal '{}') sent a second CONNECT; closed",
+            ctx.channel().remoteAddress(),
+            principal);
+        ctx.close();
+        return;
+      }
       if (msg instanceof MqttPublishMessage p && rules != null) {
         String topic = p.variableHeader().topicName();
         if (!rules.get().canWrite(principal, clientId, topic)) {

@@ -133,4 +133,19 @@ class EmbeddedBrokerAclTest extends AclScenarios {
         assertThrows(MqttException.class, () -> connect(internal, null, "direct", null, nowhere));
     assertEquals(MqttException.REASON_CODE_FAILED_AUTHENTICATION, anonymous.getReasonCode());
   }
+
+  @Test
+  void aSecondConnectOnAConnectionClosesIt() throws Exception {
+    // CONNECT, MQTT 3.1.1, clean session, keep-alive 30 s, client id "x"
+    byte[] connect = {0x10, 13, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 30, 0, 1, 'x'};
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", plainPort)) {
+      s.setSoTimeout((int) (WAIT_SECONDS * 1000));
+      s.getOutputStream().write(connect);
+      byte[] connack = s.getInputStream().readNBytes(4);
+      assertEquals(0x20, connack[0] & 0xff, "CONNACK");
+      assertEquals(0, connack[3], "accepted");
+      s.getOutputStream().write(connect);
+      assertEquals(-1, s.getInputStream().read(), "the connection is closed");
+    }
+  }
 }
