@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -29,6 +30,7 @@ final class AclFile implements AutoCloseable {
 
   private final Path file;
   private final ScheduledExecutorService checker;
+  private final ScheduledFuture<?> schedule;
   private volatile AclRules rules = AclRules.DENY_ALL;
   private final AtomicLong loads = new AtomicLong();
   private final AtomicLong changes = new AtomicLong();
@@ -45,7 +47,7 @@ final class AclFile implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    checker.scheduleWithFixedDelay(this::check, 1, 1, TimeUnit.SECONDS);
+    this.schedule = checker.scheduleWithFixedDelay(this::checkLogged, 1, 1, TimeUnit.SECONDS);
   }
 
   /** The rules in force. */
@@ -73,6 +75,15 @@ final class AclFile implements AutoCloseable {
       wait(left);
     }
     return true;
+  }
+
+  /** {@link #check}, with anything unexpected logged: an exception would end the schedule. */
+  private void checkLogged() {
+    try {
+      check();
+    } catch (RuntimeException e) {
+      LOG.error("Checking ACL file {} failed; will look again in a second", file, e);
+    }
   }
 
   /** Looks at the file and reloads it when it changed; called once a second and at start. */
@@ -125,6 +136,7 @@ final class AclFile implements AutoCloseable {
 
   @Override
   public void close() {
+    schedule.cancel(false);
     checker.shutdownNow();
   }
 }

@@ -57,6 +57,9 @@ import org.slf4j.LoggerFactory;
  * relays packets both ways, dropping (and acknowledging in the other side's place) a PUBLISH the
  * ACL does not let the principal write, or no longer lets it read.
  */
+// netty: a failed write or close shows in the pipeline (exceptionCaught, channelInactive), which
+// every handler here handles; the futures of those calls carry nothing more.
+@SuppressWarnings("FutureReturnValueIgnored")
 final class FrontEnd implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(FrontEnd.class);

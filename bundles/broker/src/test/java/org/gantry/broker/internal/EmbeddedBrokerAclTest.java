@@ -138,7 +138,8 @@ class EmbeddedBrokerAclTest extends AclScenarios {
   void aSecondConnectOnAConnectionClosesIt() throws Exception {
     // CONNECT, MQTT 3.1.1, clean session, keep-alive 30 s, client id "x"
     byte[] connect = {0x10, 13, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 30, 0, 1, 'x'};
-    try (java.net.Socket s = new java.net.Socket("127.0.0.1", plainPort)) {
+    try (java.net.Socket s =
+        new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), plainPort)) {
       s.setSoTimeout((int) (WAIT_SECONDS * 1000));
       s.getOutputStream().write(connect);
       byte[] connack = s.getInputStream().readNBytes(4);
