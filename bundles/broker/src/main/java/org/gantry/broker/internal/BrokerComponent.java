@@ -2,9 +2,19 @@ package org.gantry.broker.internal;
 
 import io.moquette.broker.Server;
 import io.moquette.broker.config.MemoryConfig;
+import io.moquette.broker.security.IAuthenticator;
+import io.moquette.broker.security.IAuthorizatorPolicy;
+import io.moquette.broker.security.PermitAllAuthorizatorPolicy;
+import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -14,9 +24,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The embedded MQTT broker of the hub role: Moquette listening on {@code host:port}, started when
- * the configuration {@code org.gantry.broker} appears and stopped when it goes. The hub reaches it
- * as an ordinary MQTT client, exactly as it would reach Mosquitto.
+ * The embedded MQTT broker of the hub role: Moquette, started when the configuration {@code
+ * org.gantry.broker} appears and stopped when it goes. The hub reaches it as an ordinary MQTT
+ * client, exactly as it would reach Mosquitto.
+ *
+ * <p>Without TLS and ACL, Moquette itself listens on {@code host:port}. With either, clients reach
+ * the {@link FrontEnd} (plain and/or mutual-TLS listeners), which fixes each client's principal in
+ * its CONNECT and relays it to Moquette on an internal loopback port; Moquette then authorises with
+ * the ACL file ({@link AclAuthorizator}).
  */
 @Component(
     configurationPid = "org.gantry.broker",
@@ -27,8 +42,16 @@ public final class BrokerComponent {
 
   private static final Logger LOG = LoggerFactory.getLogger(BrokerComponent.class);
 
+  /**
+   * Attempts at finding a free internal port (another process may take it between look and bind).
+   */
+  private static final int INTERNAL_PORT_ATTEMPTS = 3;
+
   private final BrokerSettings settings;
   private final Server server = new Server();
+  private final AclFile acl;
+  private final FrontEnd frontEnd;
+  private final int internalPort;
 
   /**
    * Checks the configuration and starts the broker.
@@ -43,41 +66,139 @@ public final class BrokerComponent {
 
   BrokerComponent(BrokerSettings settings) {
     this.settings = settings;
+    if (!settings.guarded()) {
+      this.acl = null;
+      this.frontEnd = null;
+      this.internalPort = 0;
+      start(settings.toMoquette(), null, null, settings.host() + ":" + settings.port());
+      LOG.info(
+          "MQTT broker listening on {}:{} (max message {} bytes, persistence {}, no TLS, no ACL)",
+          settings.host(),
+          settings.port(),
+          settings.maxMessageBytes(),
+          persistence());
+      return;
+    }
+    SslContext tls = settings.tls() == null ? null : ServerTls.context(settings.tls());
+    Principals principals = new Principals();
+    this.acl = settings.aclFile() == null ? null : new AclFile(settings.aclFile());
+    IAuthorizatorPolicy policy =
+        acl == null ? new PermitAllAuthorizatorPolicy() : new AclAuthorizator(acl::rules);
+    this.internalPort = startInternal(principals, policy);
+    List<FrontEnd.Listener> listeners = new ArrayList<>();
+    if (settings.port() != 0) {
+      listeners.add(
+          new FrontEnd.Listener(
+              "plain", settings.host(), settings.port(), null, settings.plainPrincipal()));
+    }
+    if (tls != null) {
+      listeners.add(
+          new FrontEnd.Listener("TLS", settings.tls().host(), settings.tls().port(), tls, ""));
+    }
+    try {
+      this.frontEnd =
+          new FrontEnd(
+              listeners,
+              new InetSocketAddress(InetAddress.getLoopbackAddress(), internalPort),
+              principals,
+              acl == null ? null : acl::rules,
+              settings.maxMessageBytes());
+    } catch (RuntimeException e) {
+      if (acl != null) {
+        acl.close();
+      }
+      stopQuietly();
+      throw e;
+    }
+    LOG.info(
+        "MQTT broker listening on {}{} (max message {} bytes, persistence {}, ACL {}, plain"
+            + " principal '{}')",
+        settings.port() == 0 ? "" : "plain " + settings.host() + ":" + settings.port() + " ",
+        settings.tls() == null ? "" : "TLS " + settings.tls().host() + ":" + settings.tls().port(),
+        settings.maxMessageBytes(),
+        persistence(),
+        settings.aclFile() == null ? "off" : settings.aclFile(),
+        settings.plainPrincipal());
+  }
+
+  private int startInternal(Principals principals, IAuthorizatorPolicy policy) {
+    UncheckedIOException last = null;
+    for (int attempt = 0; attempt < INTERNAL_PORT_ATTEMPTS; attempt++) {
+      int port = freeLoopbackPort();
+      try {
+        start(
+            settings.toMoquetteBehindFrontEnd(port),
+            new SecretAuthenticator(principals),
+            policy,
+            "internal 127.0.0.1:" + port);
+        return port;
+      } catch (UncheckedIOException e) {
+        last = e;
+      }
+    }
+    if (acl != null) {
+      acl.close();
+    }
+    throw last;
+  }
+
+  private static int freeLoopbackPort() {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          new IOException("No free loopback port for the broker's internal listener", e));
+    }
+  }
+
+  private void start(
+      Properties moquette,
+      IAuthenticator authenticator,
+      IAuthorizatorPolicy policy,
+      String address) {
     try {
       if (settings.dataDir() != null) {
         Files.createDirectories(settings.dataDir());
       }
-      server.startServer(new MemoryConfig(settings.toMoquette()));
+      server.startServer(new MemoryConfig(moquette), List.of(), null, authenticator, policy);
     } catch (IOException | RuntimeException e) {
       // Moquette leaves its scheduler and event loops running when the bind fails.
       stopQuietly();
       throw new UncheckedIOException(
           new IOException(
-              "Could not start the MQTT broker on "
-                  + settings.host()
-                  + ":"
-                  + settings.port()
-                  + ": "
-                  + e.getMessage(),
-              e));
+              "Could not start the MQTT broker on " + address + ": " + e.getMessage(), e));
     }
-    LOG.info(
-        "MQTT broker listening on {}:{} (max message {} bytes, persistence {})",
-        settings.host(),
-        port(),
-        settings.maxMessageBytes(),
-        settings.dataDir() == null ? "off" : settings.dataDir());
   }
 
-  /** The port the broker listens on (Moquette's own getter can answer 0 right after binding). */
+  private Object persistence() {
+    return settings.dataDir() == null ? "off" : settings.dataDir();
+  }
+
+  /** The plain port (Moquette's own getter can answer 0 right after binding). */
   int port() {
     return settings.port();
   }
 
+  /** Moquette's own port behind the front end, or 0 when there is no front end. */
+  int internalPort() {
+    return internalPort;
+  }
+
+  /** The ACL file, or null when the ACL is off (for tests that wait for a change to be read). */
+  AclFile acl() {
+    return acl;
+  }
+
   @Deactivate
   void stop() {
+    if (frontEnd != null) {
+      frontEnd.close();
+    }
+    if (acl != null) {
+      acl.close();
+    }
     stopQuietly();
-    LOG.info("MQTT broker on {}:{} stopped", settings.host(), settings.port());
+    LOG.info("MQTT broker stopped");
   }
 
   private void stopQuietly() {
