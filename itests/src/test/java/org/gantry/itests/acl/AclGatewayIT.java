@@ -45,9 +45,10 @@ import org.osgi.service.cm.ConfigurationAdmin;
 
 /**
  * Issue 8 end to end in one Felix framework: the hub's embedded broker with a mutual-TLS listener
- * and an ACL file, the hub on the plain listener as {@code plain.principal=gantry-hub}, a real
- * gateway (transport over TLS with certificate gw-a, engine serving thing-a) running a diagnostics
- * job, and an intruder with certificate gw-b that can neither see thing-a's job nor update it.
+ * and the ACL file the hub writes from its thing principals (AttachThingPrincipal), the hub on the
+ * plain listener as {@code plain.principal=gantry-hub}, a real gateway (transport over TLS with
+ * certificate gw-a, engine serving thing-a) running a diagnostics job, and an intruder with
+ * certificate gw-b that can neither see thing-a's job nor update it.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
@@ -76,19 +77,8 @@ public class AclGatewayIT {
     Path gwB = pki.issue("gw-b");
     String thingA = "acl-a-" + RUN;
     String thingB = "acl-b-" + RUN;
-    Path acl = work.resolve("acl");
-    Files.writeString(
-        acl,
-        String.join(
-            "\n",
-            "# as the hub writes it",
-            "user gantry-hub",
-            "topic readwrite $aws/things/+/jobs/#",
-            "user gw-a",
-            "topic readwrite $aws/things/" + thingA + "/jobs/#",
-            "user gw-b",
-            "topic readwrite $aws/things/" + thingB + "/jobs/#",
-            ""));
+    // The hub writes the broker's ACL file from its thing principals; the broker reads it.
+    Path acl = work.resolve("broker.acl");
 
     int brokerPort = Integer.parseInt(context.getProperty(HubFramework.BROKER_PORT));
     int apiPort = Integer.parseInt(context.getProperty(HubFramework.API_PORT));
@@ -110,20 +100,25 @@ public class AclGatewayIT {
     hub.put("api.host", "127.0.0.1");
     hub.put("api.port", apiPort);
     hub.put("data.dir", Files.createDirectories(work.resolve("hub")).toString());
+    hub.put("acl.file", acl.toString());
     configAdmin.getConfiguration("org.gantry.hub", "?").update(hub);
     HubApi api = new HubApi(URI.create("http://127.0.0.1:" + apiPort));
     api.awaitUp(patience());
     String arnA = api.createThing(thingA).get("thingArn").getAsString();
     api.createThing(thingB);
+    api.attachThingPrincipal(thingA, "gw-a");
+    api.attachThingPrincipal(thingB, "gw-b");
 
     // the intruder, gw-b, tries to watch thing-a's jobs before there are any
     String tlsUrl = "ssl://127.0.0.1:" + tlsPort;
     BlockingQueue<String> intruderInbox = new LinkedBlockingQueue<>();
     MqttClient intruder = connect(tlsUrl, pki.sockets(gwB), "intruder-" + RUN, intruderInbox);
     try {
+      // the broker reads the hub's file within a second or so of each change
+      awaitGranted(intruder, "$aws/things/" + thingB + "/jobs/#", true);
+      assertEquals(1, subscribe(intruder, "$aws/things/" + thingB + "/jobs/#"));
       assertEquals(REFUSED, subscribe(intruder, "$aws/things/" + thingA + "/jobs/#"));
       assertEquals(REFUSED, subscribe(intruder, "$aws/things/+/jobs/#"));
-      assertEquals(1, subscribe(intruder, "$aws/things/" + thingB + "/jobs/#"));
 
       // the gateway: transport over TLS as gw-a, engine serving thing-a
       Dictionary<String, Object> transport = new Hashtable<>();
@@ -163,6 +158,17 @@ public class AclGatewayIT {
         assertNotNull("the hub's answer to gw-b's get never came", m);
         assertTrue("gw-b received " + m, m.startsWith("$aws/things/" + thingB + "/"));
       }
+
+      // Attaching thing-a to gw-b at the hub lets gw-b in, without a restart; detaching shuts it
+      // out again.
+      String filterA = "$aws/things/" + thingA + "/jobs/notify-next";
+      api.attachThingPrincipal(thingA, "gw-b");
+      awaitGranted(intruder, filterA, true);
+      intruder.unsubscribe(filterA);
+      api.detachThingPrincipal(thingA, "gw-b");
+      awaitGranted(intruder, filterA, false);
+      assertTrue(
+          Files.readString(acl).contains("user gw-a\ntopic readwrite $aws/things/" + thingA));
     } finally {
       if (intruder.isConnected()) {
         intruder.disconnectForcibly(100, 1000);
@@ -198,6 +204,31 @@ public class AclGatewayIT {
     c.setTimeToWait(10_000);
     c.connect(o);
     return c;
+  }
+
+  /**
+   * Subscribes until the broker grants (or refuses) {@code filter}, for at most 15 s: the broker
+   * checks the ACL file about once a second.
+   */
+  private static void awaitGranted(MqttClient c, String filter, boolean granted)
+      throws MqttException, InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (true) {
+      int qos = subscribe(c, filter);
+      if ((qos != REFUSED) == granted) {
+        if (granted) {
+          c.unsubscribe(filter);
+        }
+        return;
+      }
+      if (qos != REFUSED) {
+        c.unsubscribe(filter);
+      }
+      assertTrue(
+          filter + " was never " + (granted ? "granted" : "refused") + " to " + c.getClientId(),
+          System.nanoTime() < deadline);
+      Thread.sleep(200);
+    }
   }
 
   private static int subscribe(MqttClient c, String filter) throws MqttException {

@@ -247,10 +247,17 @@ public final class HubApi {
    */
   public Answer send(String method, String rawPath, JsonObject body)
       throws IOException, InterruptedException {
+    return send(method, rawPath, body, Map.of());
+  }
+
+  /** As {@link #send(String, String, JsonObject)}, with extra request headers. */
+  public Answer send(String method, String rawPath, JsonObject body, Map<String, String> headers)
+      throws IOException, InterruptedException {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(base.resolve(rawPath))
             .timeout(REQUEST_TIMEOUT)
             .header("Accept", "application/json");
+    headers.forEach(b::header);
     if (body == null) {
       b.method(method, HttpRequest.BodyPublishers.noBody());
     } else {
@@ -270,6 +277,31 @@ public final class HubApi {
     }
     return new Answer(
         r.statusCode(), r.headers().firstValue("x-amzn-ErrorType").orElse(null), json);
+  }
+
+  /**
+   * AttachThingPrincipal: {@code principal} (a client certificate's CN) may use the thing's jobs
+   * topics once the broker has read the ACL file the hub writes.
+   */
+  public void attachThingPrincipal(String thingName, String principal)
+      throws IOException, InterruptedException {
+    ok(
+        send(
+            "PUT",
+            "/things/" + path(thingName) + "/principals",
+            null,
+            Map.of("x-amzn-principal", principal)));
+  }
+
+  /** DetachThingPrincipal. */
+  public void detachThingPrincipal(String thingName, String principal)
+      throws IOException, InterruptedException {
+    ok(
+        send(
+            "DELETE",
+            "/things/" + path(thingName) + "/principals",
+            null,
+            Map.of("x-amzn-principal", principal)));
   }
 
   private static JsonObject ok(Answer a) {
