@@ -27,8 +27,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.gantry.launcher.CommandLine.CreateJob;
-import org.gantry.launcher.CommandLine.DescribeJob;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,10 +53,39 @@ class JobsCommandTest {
 
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-  private final JobsCommand jobs =
-      new JobsCommand(
-          new PrintStream(out, true, StandardCharsets.UTF_8),
-          new PrintStream(err, true, StandardCharsets.UTF_8));
+  private final Jobs jobs = new Jobs();
+
+  /** {@code gantry jobs create} and {@code describe} as typed, through {@link Main}. */
+  private final class Jobs {
+    private int run(List<String> args) {
+      return new Main(
+              null,
+              dir,
+              new PrintStream(out, true, StandardCharsets.UTF_8),
+              new PrintStream(err, true, StandardCharsets.UTF_8))
+          .run(args.toArray(String[]::new));
+    }
+
+    int create(String thing, Path document, Optional<String> jobId, URI hub) {
+      List<String> args =
+          new ArrayList<>(
+              List.of(
+                  "jobs",
+                  "create",
+                  "--thing",
+                  thing,
+                  "--document",
+                  document.toString(),
+                  "--hub",
+                  hub.toString()));
+      jobId.ifPresent(id -> args.addAll(List.of("--job-id", id)));
+      return run(args);
+    }
+
+    int describe(String jobId, URI hub) {
+      return run(List.of("jobs", "describe", jobId, "--hub", hub.toString()));
+    }
+  }
 
   @BeforeEach
   void start() throws IOException {
@@ -135,7 +162,7 @@ class JobsCommandTest {
         null,
         "{\"jobArn\":\"arn:aws:iot:us-east-1:000000000000:job/j-1\",\"jobId\":\"j-1\"}");
     String doc = "{\"operation\": \"diagnostics\"}\n";
-    int status = jobs.create(new CreateJob("press-7", document(doc), Optional.of("j-1"), base));
+    int status = jobs.create("press-7", document(doc), Optional.of("j-1"), base);
 
     assertEquals(0, status, err());
     assertEquals(2, requests.size(), requests.toString());
@@ -150,7 +177,7 @@ class JobsCommandTest {
         "thing press-7: "
             + ARN
             + "\njob j-1 created: arn:aws:iot:us-east-1:000000000000:job/j-1\n"
-            + "follow it with: gantry jobs describe j-1 --hub "
+            + "follow it with: gantry jobs watch j-1 --hub "
             + base
             + "\n",
         out());
@@ -167,8 +194,7 @@ class JobsCommandTest {
     script("PUT /jobs/j-2", 200, null, "{\"jobArn\":\"arn:j-2\",\"jobId\":\"j-2\"}");
     assertEquals(
         0,
-        jobs.create(
-            new CreateJob("press-7", document("{\"operation\":\"x\"}"), Optional.of("j-2"), base)),
+        jobs.create("press-7", document("{\"operation\":\"x\"}"), Optional.of("j-2"), base),
         err());
     JsonObject created = JsonParser.parseString(requests.get(1).body()).getAsJsonObject();
     assertEquals("press-7", created.getAsJsonArray("targets").get(0).getAsString());
@@ -178,7 +204,7 @@ class JobsCommandTest {
   void withoutAJobIdOneIsGenerated() throws Exception {
     script("POST /things/t", 200, null, "{\"thingArn\":\"arn:t\"}");
     answers.put("PUT", null);
-    int status = jobs.create(new CreateJob("t", document("{}"), Optional.empty(), base));
+    int status = jobs.create("t", document("{}"), Optional.empty(), base);
     assertEquals(1, status, "nothing scripted for the generated id: the hub's 404 is reported");
     String path = requests.get(1).path();
     assertTrue(path.matches("/jobs/job-\\d{8}-\\d{6}-[0-9a-f]{4}"), path);
@@ -194,7 +220,7 @@ class JobsCommandTest {
         409,
         "ResourceAlreadyExistsException:http://internal.amazon.com/coral/",
         "{\"message\":\"Job j-1 already exists.\"}");
-    int status = jobs.create(new CreateJob("t", document("{}"), Optional.of("j-1"), base));
+    int status = jobs.create("t", document("{}"), Optional.of("j-1"), base);
     assertEquals(1, status);
     assertEquals(
         "gantry: the hub refused to create job j-1: Job j-1 already exists."
@@ -206,7 +232,7 @@ class JobsCommandTest {
   @Test
   void anUnreachableHubIsOneSentenceAndExitsOne() throws Exception {
     server.stop(0);
-    int status = jobs.create(new CreateJob("t", document("{}"), Optional.of("j"), base));
+    int status = jobs.create("t", document("{}"), Optional.of("j"), base);
     assertEquals(1, status);
     assertEquals(
         "gantry: cannot reach the hub at "
@@ -229,7 +255,7 @@ class JobsCommandTest {
   @Test
   void anAnswerThatIsNotJsonIsNotMistakenForSuccess() throws Exception {
     script("POST /things/t", 200, null, "<html>router login</html>");
-    int status = jobs.create(new CreateJob("t", document("{}"), Optional.of("j"), base));
+    int status = jobs.create("t", document("{}"), Optional.of("j"), base);
     assertEquals(1, status);
     assertTrue(err().contains("is not a JSON object: is this the hub's management API?"), err());
   }
@@ -237,32 +263,32 @@ class JobsCommandTest {
   @Test
   void documentFilesThatCannotBeUsedExitTwoBeforeAnyRequest() throws Exception {
     Path missing = dir.resolve("missing.json");
-    assertEquals(2, jobs.create(new CreateJob("t", missing, Optional.empty(), base)));
+    assertEquals(2, jobs.create("t", missing, Optional.empty(), base));
     assertEquals(
         "gantry: cannot read the document " + missing + ": there is no such file\n", err());
 
     err.reset();
     Path big = Files.writeString(dir.resolve("big.json"), "x".repeat(32_769));
-    assertEquals(2, jobs.create(new CreateJob("t", big, Optional.empty(), base)));
+    assertEquals(2, jobs.create("t", big, Optional.empty(), base));
     assertTrue(err().contains("has 32769 characters; a job document has at most 32768"), err());
 
     err.reset();
     Path huge = Files.writeString(dir.resolve("huge.json"), "x".repeat(200_000));
-    assertEquals(2, jobs.create(new CreateJob("t", huge, Optional.empty(), base)));
+    assertEquals(2, jobs.create("t", huge, Optional.empty(), base));
     assertTrue(err().contains("has 200000 bytes"), err());
 
     err.reset();
     Path latin1 = Files.write(dir.resolve("latin1.json"), new byte[] {'{', (byte) 0xe9, '}'});
-    assertEquals(2, jobs.create(new CreateJob("t", latin1, Optional.empty(), base)));
+    assertEquals(2, jobs.create("t", latin1, Optional.empty(), base));
     assertTrue(err().contains("it is not UTF-8 text"), err());
 
     err.reset();
-    assertEquals(2, jobs.create(new CreateJob("t", dir, Optional.empty(), base)));
+    assertEquals(2, jobs.create("t", dir, Optional.empty(), base));
     assertTrue(err().contains("it is a folder"), err());
 
     err.reset();
     Path empty = Files.writeString(dir.resolve("empty.json"), " \n");
-    assertEquals(2, jobs.create(new CreateJob("t", empty, Optional.empty(), base)));
+    assertEquals(2, jobs.create("t", empty, Optional.empty(), base));
     assertTrue(err().endsWith("is empty\n"), err());
 
     assertEquals(List.of(), requests, "the hub is never asked");
@@ -309,7 +335,7 @@ class JobsCommandTest {
             + "{\"detailsMap\":{}},\"thingArn\":\"arn:aws:iot:r:1:thing/b\","
             + "\"lastUpdatedAt\":1700000001,\"executionNumber\":1,\"versionNumber\":1}}");
 
-    assertEquals(0, jobs.describe(new DescribeJob("j-1", base)), err());
+    assertEquals(0, jobs.describe("j-1", base), err());
     assertEquals(
         String.join(
             "\n",
@@ -328,7 +354,7 @@ class JobsCommandTest {
         404,
         "ResourceNotFoundException",
         "{\"message\":\"Job nope does not exist.\"}");
-    assertEquals(1, jobs.describe(new DescribeJob("nope", base)));
+    assertEquals(1, jobs.describe("nope", base));
     assertEquals(
         "gantry: the hub refused to describe job nope: Job nope does not exist."
             + " (ResourceNotFoundException, HTTP 404)\n",
