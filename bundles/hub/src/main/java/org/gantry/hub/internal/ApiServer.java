@@ -147,17 +147,29 @@ final class ApiServer {
         return call(out -> control.getJobDocument(jobId));
       }
       if (n == 3 && path.get(2).equals("things") && method.equals("GET")) {
-        return call(
-            out ->
-                control.listJobExecutionsForJob(
-                    jobId, query.get("status"), query.get("maxResults"), query.get("nextToken")));
+        return call(out -> control.listings().listJobExecutionsForJob(jobId, query));
       }
+    }
+    if (n == 1 && path.get(0).equals("jobs") && method.equals("GET")) {
+      return call(out -> control.listings().listJobs(query));
+    }
+    if (n == 1 && path.get(0).equals("things") && method.equals("GET")) {
+      return call(out -> control.listings().listThings(query));
+    }
+    if (n == 1 && path.get(0).equals("thing-groups") && method.equals("GET")) {
+      return call(out -> control.listings().listThingGroups(query));
     }
     if (n >= 2 && path.get(0).equals("things")) {
       String thing = path.get(1);
       if (n == 2 && method.equals("POST")) {
         JsonObject body = body(ex);
         return call(out -> control.createThing(thing, body, out));
+      }
+      if (n == 2 && method.equals("GET")) {
+        return call(out -> control.listings().describeThing(thing));
+      }
+      if (n == 3 && path.get(2).equals("jobs") && method.equals("GET")) {
+        return call(out -> control.listings().listJobExecutionsForThing(thing, query));
       }
       if (n == 4 && path.get(2).equals("jobs") && method.equals("GET")) {
         String jobId = path.get(3);
@@ -242,7 +254,7 @@ final class ApiServer {
     }
   }
 
-  private static boolean flag(Map<String, String> query, String name) throws ApiException {
+  static boolean flag(Map<String, String> query, String name) throws ApiException {
     String v = query.get(name);
     if (v == null || v.equals("false")) {
       return false;

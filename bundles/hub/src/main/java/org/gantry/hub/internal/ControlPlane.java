@@ -31,7 +31,6 @@ import org.slf4j.LoggerFactory;
 final class ControlPlane {
   private static final Logger LOG = LoggerFactory.getLogger(ControlPlane.class);
   private static final int MAX_DESCRIPTION = 2028;
-  private static final int MAX_RESULTS = 250;
   private static final int MAX_ATTRIBUTES = 50;
   private static final Pattern ATTRIBUTE_NAME = Pattern.compile("[a-zA-Z0-9_.,@/:#-]{1,128}");
   private static final Pattern ATTRIBUTE_VALUE =
@@ -50,6 +49,7 @@ final class ControlPlane {
   private final HubCore core;
   private final Arns arns;
   private final Artifacts artifacts;
+  private final Listings listings;
 
   ControlPlane(HubCore core, Arns arns) {
     this(core, arns, null);
@@ -63,6 +63,12 @@ final class ControlPlane {
     this.core = core;
     this.arns = arns;
     this.artifacts = artifacts;
+    this.listings = new Listings(core, arns);
+  }
+
+  /** The read operations on lists and things. */
+  Listings listings() {
+    return listings;
   }
 
   // ------------------------------------------------------------------ CreateThing
@@ -707,7 +713,7 @@ final class ControlPlane {
     return g;
   }
 
-  private static void requireGroupName(String name) throws ApiException {
+  static void requireGroupName(String name) throws ApiException {
     if (!Limits.isValidThingName(name)) {
       throw ApiException.invalid(
           "thingGroupName " + Texts.clip(name) + " is not 1-128 characters of [a-zA-Z0-9:_-].");
@@ -759,6 +765,7 @@ final class ControlPlane {
       job.addProperty("documentSource", j.documentSource);
     }
     job.addProperty("isConcurrent", false);
+    job.add("rolloutStatus", listings.rolloutStatus(j));
     JsonObject o = new JsonObject();
     o.add("job", job);
     return o;
@@ -836,64 +843,17 @@ final class ControlPlane {
     return o;
   }
 
-  /** {@code GET /jobs/{jobId}/things[?status=S&maxResults=N&nextToken=T]}, in queue order. */
-  JsonObject listJobExecutionsForJob(
-      String jobId, String status, String maxResults, String nextToken) throws ApiException {
-    Job j = job(jobId);
-    ExecutionStatus filter = null;
-    if (status != null) {
-      try {
-        filter = ExecutionStatus.valueOf(status);
-      } catch (IllegalArgumentException e) {
-        throw ApiException.invalid("status " + Texts.clip(status) + " is not an execution status.");
-      }
-    }
-    int max =
-        maxResults == null
-            ? MAX_RESULTS
-            : (int) parseLong(maxResults, "maxResults", 1, MAX_RESULTS);
-    int from =
-        nextToken == null ? 0 : (int) parseLong(nextToken, "nextToken", 0, Integer.MAX_VALUE);
-    List<Execution> all = new ArrayList<>();
-    for (Execution e : core.state().executionsOf(j.jobId)) {
-      if (filter == null || e.status == filter) {
-        all.add(e);
-      }
-    }
-    if (from > all.size()) {
-      throw ApiException.invalid("nextToken is not one this hub handed out.");
-    }
-    JsonArray summaries = new JsonArray();
-    int to = Math.min(all.size(), from + max);
-    for (Execution e : all.subList(from, to)) {
-      JsonObject s = new JsonObject();
-      s.addProperty("status", e.status.name());
-      s.add("queuedAt", time(e.queuedAt));
-      if (e.startedAt != null) {
-        s.add("startedAt", time(e.startedAt));
-      }
-      s.add("lastUpdatedAt", time(e.lastUpdatedAt));
-      s.addProperty("executionNumber", e.executionNumber);
-      JsonObject item = new JsonObject();
-      item.addProperty("thingArn", arns.thing(e.thingName));
-      item.add("jobExecutionSummary", s);
-      summaries.add(item);
-    }
-    JsonObject o = new JsonObject();
-    o.add("executionSummaries", summaries);
-    if (to < all.size()) {
-      o.addProperty("nextToken", Integer.toString(to));
-    }
-    return o;
-  }
-
   // ------------------------------------------------------------------ helpers
 
-  private Job job(String jobId) throws ApiException {
+  static void requireJobId(String jobId) throws ApiException {
     if (!Limits.isValidJobId(jobId)) {
       throw ApiException.invalid(
           "jobId " + Texts.clip(jobId) + " is not 1-64 characters of [a-zA-Z0-9_-].");
     }
+  }
+
+  private Job job(String jobId) throws ApiException {
+    requireJobId(jobId);
     Job j = core.state().job(jobId);
     if (j == null) {
       throw ApiException.notFound("Job " + jobId + " does not exist.");
@@ -901,7 +861,7 @@ final class ControlPlane {
     return j;
   }
 
-  private static void requireThingName(String thingName) throws ApiException {
+  static void requireThingName(String thingName) throws ApiException {
     if (!Limits.isValidThingName(thingName)) {
       throw ApiException.invalid(
           "thingName " + Texts.clip(thingName) + " is not 1-128 characters of [a-zA-Z0-9:_-].");
