@@ -96,7 +96,8 @@ final class OpsCommand {
         case "things group describe" -> groupDescribe(c, hub);
         case "things group add" -> groupMember(c, hub, "addThingToThingGroup");
         case "things group remove" -> groupMember(c, hub, "removeThingFromThingGroup");
-        case "things group list" -> groupList(c, hub);
+        case "things group list" -> groupsList(c, hub);
+        case "things group things" -> groupThings(c, hub);
         default -> throw new IllegalStateException("no implementation of " + c.command());
       }
       out.flush();
@@ -141,7 +142,8 @@ final class OpsCommand {
       case "things group describe" -> "describe group " + first;
       case "things group add" -> "add thing " + a.get(1) + " to group " + first;
       case "things group remove" -> "remove thing " + a.get(1) + " from group " + first;
-      case "things group list" -> "list the things of group " + first;
+      case "things group list" -> "list thing groups";
+      case "things group things" -> "list the things of group " + first;
       default -> c.command();
     };
   }
@@ -646,7 +648,25 @@ final class OpsCommand {
             + group);
   }
 
-  private void groupList(HubCall c, HubClient hub) throws HubException {
+  private void groupsList(HubCall c, HubClient hub) throws HubException {
+    List<String> query = new ArrayList<>();
+    c.value("--parent").ifPresent(p -> query.add("parentGroup=" + encode(p)));
+    // Without it the hub lists root groups only (recursive=false); an operator wants them all.
+    query.add("recursive=" + (c.has("--recursive") || c.value("--parent").isEmpty()));
+    JsonArray groups = hub.list("/thing-groups", String.join("&", query), "thingGroups");
+    if (c.json()) {
+      printJson(wrap("thingGroups", groups));
+      return;
+    }
+    List<List<String>> rows = new ArrayList<>();
+    for (JsonElement e : groups) {
+      JsonObject g = e.getAsJsonObject();
+      rows.add(List.of(string(g, "groupName").orElse("?"), string(g, "groupArn").orElse("-")));
+    }
+    table(List.of("GROUP", "ARN"), rows, "no thing groups");
+  }
+
+  private void groupThings(HubCall c, HubClient hub) throws HubException {
     String group = c.args().get(0);
     JsonArray things =
         hub.list(

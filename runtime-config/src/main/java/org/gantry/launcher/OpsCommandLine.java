@@ -348,6 +348,18 @@ final class OpsCommandLine {
               "Removes the thing from the group (RemoveThingFromThingGroup)."),
           new Sub(
               "things group list",
+              List.of(),
+              List.of(
+                  opt("--parent", Kind.GROUP, "only the children of this group"),
+                  opt(
+                      "--recursive",
+                      Kind.FLAG,
+                      "with --parent: all its descendants; without:"
+                          + " every group (default: every group)")),
+              List.of(),
+              "Lists thing groups (ListThingGroups), every page."),
+          new Sub(
+              "things group things",
               List.of(GROUP),
               List.of(opt("--recursive", Kind.FLAG, "include the things of nested groups")),
               List.of(),

@@ -85,8 +85,8 @@ final class WatchCommand {
   record RolloutStatus(
       long notifiedThings,
       long waitingExecutions,
-      double currentRatePerMinute,
-      long maximumPerMinute,
+      Optional<Double> currentRatePerMinute,
+      Optional<Long> maximumPerMinute,
       long deliveredLastMinute) {}
 
   /** One abort criterion of the job. */
@@ -258,8 +258,8 @@ final class WatchCommand {
               new RolloutStatus(
                   HubClient.number(o, "notifiedThings"),
                   HubClient.number(o, "waitingExecutions"),
-                  decimal(o, "currentRatePerMinute"),
-                  HubClient.number(o, "maximumPerMinute"),
+                  optionalDecimal(o, "currentRatePerMinute"),
+                  optionalDecimal(o, "maximumPerMinute").map(Math::round),
                   HubClient.number(o, "deliveredLastMinute")));
     }
     JsonObject rc = child(job, "jobExecutionsRolloutConfig");
@@ -298,6 +298,15 @@ final class WatchCommand {
     return e != null && e.isJsonObject() ? e.getAsJsonObject() : new JsonObject();
   }
 
+  /** A number, or empty when absent or null (rolloutStatus of a job without a rollout). */
+  private static Optional<Double> optionalDecimal(JsonObject o, String field) {
+    JsonElement e = o.get(field);
+    if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
+      return Optional.empty();
+    }
+    return Optional.of(e.getAsDouble());
+  }
+
   private static double decimal(JsonObject o, String field) {
     JsonElement e = o.get(field);
     try {
@@ -311,14 +320,15 @@ final class WatchCommand {
   static String rate(Snapshot s, Optional<Double> observed) {
     String limit =
         s.rollout()
-            .map(r -> r.maximumPerMinute() + "/min")
-            .or(() -> s.maximumPerMinute().map(m -> m + "/min"))
+            .flatMap(RolloutStatus::maximumPerMinute)
+            .or(s::maximumPerMinute)
+            .map(m -> m + "/min")
             .orElse("none");
     if (s.rollout().isPresent()) {
       RolloutStatus r = s.rollout().get();
       return "rate "
-          + rateText(r.currentRatePerMinute())
-          + "/min now, limit "
+          + r.currentRatePerMinute().map(v -> rateText(v) + "/min").orElse("unlimited")
+          + " now, limit "
           + limit
           + "; delivered "
           + r.deliveredLastMinute()

@@ -43,6 +43,9 @@ class JobsCommandTest {
 
   private record Request(String method, String path, String body) {}
 
+  /** Authorization and x-amzn-principal of each request, in order ("-" when absent). */
+  private final List<String> headers = Collections.synchronizedList(new ArrayList<>());
+
   @TempDir Path dir;
 
   private HttpServer server;
@@ -58,11 +61,17 @@ class JobsCommandTest {
   /** {@code gantry jobs create} and {@code describe} as typed, through {@link Main}. */
   private final class Jobs {
     private int run(List<String> args) {
+      return run(args, Map.of());
+    }
+
+    private int run(List<String> args, Map<String, String> env) {
       return new Main(
               null,
               dir,
               new PrintStream(out, true, StandardCharsets.UTF_8),
-              new PrintStream(err, true, StandardCharsets.UTF_8))
+              new PrintStream(err, true, StandardCharsets.UTF_8),
+              env,
+              false)
           .run(args.toArray(String[]::new));
     }
 
@@ -105,6 +114,10 @@ class JobsCommandTest {
     String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
     String path = ex.getRequestURI().toString();
     requests.add(new Request(ex.getRequestMethod(), path, body));
+    headers.add(
+        Optional.ofNullable(ex.getRequestHeaders().getFirst("Authorization")).orElse("-")
+            + " "
+            + Optional.ofNullable(ex.getRequestHeaders().getFirst("x-amzn-principal")).orElse("-"));
     Answer a = answers.get(ex.getRequestMethod() + " " + path);
     if (a == null) {
       a =
@@ -380,5 +393,98 @@ class JobsCommandTest {
     assertEquals("press-7", HubClient.thingName(ARN));
     assertEquals("a:b", HubClient.thingName("arn:aws:iot:r:1:thing/a:b"));
     assertEquals("plain", HubClient.thingName("plain"));
+  }
+
+  @Test
+  void listsFollowEveryPageAndPrintATableOrWithJsonEveryItem() {
+    script(
+        "GET /jobs?status=IN_PROGRESS",
+        200,
+        null,
+        "{\"jobs\":[{\"jobId\":\"a\",\"status\":\"IN_PROGRESS\",\"targetSelection\":"
+            + "\"SNAPSHOT\",\"createdAt\":1700000000,\"lastUpdatedAt\":1700000001}],"
+            + "\"nextToken\":\"p+2/=\"}");
+    script(
+        "GET /jobs?status=IN_PROGRESS&nextToken=p%2B2%2F%3D",
+        200,
+        null,
+        "{\"jobs\":[{\"jobId\":\"b-longer\",\"status\":\"IN_PROGRESS\","
+            + "\"targetSelection\":\"CONTINUOUS\",\"createdAt\":1700000002}]}");
+    String hub = base.toString();
+    assertEquals(0, jobs.run(List.of("jobs", "list", "--status", "IN_PROGRESS", "--hub", hub)));
+    assertEquals(
+        String.join(
+            "\n",
+            "JOB_ID    STATUS       SELECTION   CREATED               UPDATED",
+            "a         IN_PROGRESS  SNAPSHOT    2023-11-14T22:13:20Z  2023-11-14T22:13:21Z",
+            "b-longer  IN_PROGRESS  CONTINUOUS  2023-11-14T22:13:22Z  -",
+            ""),
+        out());
+    out.reset();
+    assertEquals(
+        0, jobs.run(List.of("jobs", "list", "--status", "IN_PROGRESS", "--json", "--hub", hub)));
+    JsonObject json = JsonParser.parseString(out()).getAsJsonObject();
+    assertEquals(2, json.getAsJsonArray("jobs").size(), out());
+    assertEquals(
+        "b-longer",
+        json.getAsJsonArray("jobs").get(1).getAsJsonObject().get("jobId").getAsString());
+  }
+
+  @Test
+  void theTokenGoesInTheAuthorizationHeaderFromTheEnvironmentOrAFile() throws Exception {
+    script("PUT /things/t/principals", 200, null, "{}");
+    String hub = base.toString();
+    List<String> attach =
+        List.of("things", "attach", "t", "--principal", "arn:aws:iot:r:1:cert/c1", "--hub", hub);
+    assertEquals(0, jobs.run(attach, Map.of("GANTRY_HUB_TOKEN", "s3cret")), err());
+    assertEquals("principal arn:aws:iot:r:1:cert/c1 attached to t\n", out());
+    Path file = Files.writeString(dir.resolve("hub.token"), "from-file\n");
+    List<String> withFile = new ArrayList<>(attach);
+    withFile.addAll(List.of("--token-file", file.toString()));
+    assertEquals(0, jobs.run(withFile, Map.of("GANTRY_HUB_TOKEN", "s3cret")), err());
+    assertEquals(0, jobs.run(attach), err());
+    assertEquals(
+        List.of(
+            "Bearer s3cret arn:aws:iot:r:1:cert/c1",
+            "Bearer from-file arn:aws:iot:r:1:cert/c1",
+            "- arn:aws:iot:r:1:cert/c1"),
+        headers);
+
+    Files.writeString(file, "\n");
+    assertEquals(2, jobs.run(withFile));
+    assertEquals("gantry: the token file " + file + " is empty\n", err());
+    err.reset();
+    assertEquals(2, jobs.run(attach, Map.of("GANTRY_HUB_TOKEN", "two words")));
+    assertTrue(err().startsWith("gantry: GANTRY_HUB_TOKEN holds characters"), err());
+    assertEquals(3, requests.size(), "a bad token asks the hub nothing");
+  }
+
+  @Test
+  void aRefusalNamesWhatWasAskedWithTheAwsErrorType() {
+    script(
+        "PUT /jobs/j-1/cancel",
+        409,
+        "InvalidStateTransitionException",
+        "{\"message\":\"Job j-1 is COMPLETED and cannot be canceled.\"}");
+    assertEquals(
+        1,
+        jobs.run(
+            List.of(
+                "jobs",
+                "cancel",
+                "j-1",
+                "--reason-code",
+                "STOP",
+                "--comment",
+                "bad batch",
+                "--hub",
+                base.toString())));
+    assertEquals(
+        "gantry: the hub refused to cancel job j-1: Job j-1 is COMPLETED and cannot be canceled."
+            + " (InvalidStateTransitionException, HTTP 409)\n",
+        err());
+    assertEquals(
+        JsonParser.parseString("{\"reasonCode\":\"STOP\",\"comment\":\"bad batch\"}"),
+        JsonParser.parseString(requests.get(0).body()));
   }
 }
