@@ -481,8 +481,8 @@ final class WatchCommand {
                 + " when "
                 + string(o, "failureType").orElse("?")
                 + " >= "
-                + string(o, "thresholdPercentage").orElse("?")
-                + "% once "
+                + Format.percent(decimal(o, "thresholdPercentage"))
+                + " once "
                 + HubClient.number(o, "minNumberOfExecutedThings")
                 + " notified");
       }
@@ -498,12 +498,13 @@ final class WatchCommand {
     if (retry != null && retry.isJsonArray()) {
       for (JsonElement e : retry.getAsJsonArray()) {
         JsonObject o = e.getAsJsonObject();
+        long n = HubClient.number(o, "numberOfRetries");
         lines.add(
             "retry: "
                 + string(o, "failureType").orElse("?")
-                + " up to "
-                + HubClient.number(o, "numberOfRetries")
-                + " times");
+                + ", at most "
+                + n
+                + (n == 1 ? " retry" : " retries"));
       }
     }
     JsonObject presigned = child(job, "presignedUrlConfig");

@@ -64,6 +64,7 @@ class OperatorsIT {
     assertEquals(
         "thing spare-1: arn:aws:iot:us-east-1:000000000000:thing/spare-1",
         ok("things", "create", "spare-1", "--attribute", "site=berlin", "--hub", hub).out());
+    ok("things", "create", "line-b", "--hub", hub);
     assertEquals(
         "thing line-b added to group line-1",
         ok("things", "group", "add", "line-1", "line-b", "--hub", hub).out());
