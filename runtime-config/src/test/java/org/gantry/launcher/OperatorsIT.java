@@ -70,7 +70,8 @@ class OperatorsIT {
         ok("things", "group", "add", "line-1", "line-b", "--hub", hub).out());
     assertEquals("line-b", ok("things", "group", "things", "line-1", "--hub", hub).out());
 
-    // a rollout: line-a by name, line-b through its group, 30 per minute, an abort criterion
+    // a rollout: line-a by name, line-b through its group, 4 per minute (the second execution
+    // waits 15 s, so the watch sees the rollout under way), an abort criterion
     Files.writeString(tmp.resolve("diagnostics.json"), "{\"operation\":\"diagnostics\"}");
     ProcessFixture.Result created =
         ok(
@@ -85,7 +86,7 @@ class OperatorsIT {
             "--job-id",
             "it-rollout",
             "--max-per-minute",
-            "30",
+            "4",
             "--abort",
             "FAILED:50:2",
             "--retry",
@@ -112,7 +113,16 @@ class OperatorsIT {
         lines.get(lines.size() - 1));
     String last = lines.get(lines.size() - 2);
     assertTrue(last.contains(" job it-rollout COMPLETED 2/2 done | "), last);
-    assertTrue(last.contains("limit 30/min"), last);
+    assertTrue(last.contains("limit 4/min"), last);
+    assertTrue(
+        lines.stream()
+            .anyMatch(
+                l ->
+                    l.contains(" job it-rollout IN_PROGRESS 1/2 done | ")
+                        && l.contains(
+                            "limit 4/min; delivered 1 in the last minute; notified 1,"
+                                + " waiting 1")),
+        "the watch saw the rollout hold the second execution back:\n" + watched.out());
     assertTrue(last.contains("| abort FAILED >= 50% once 2 notified: now 0% (0 of 2)"), last);
     for (String line : lines.subList(0, lines.size() - 1)) {
       assertTrue(
@@ -120,7 +130,7 @@ class OperatorsIT {
     }
 
     ProcessFixture.Result described = ok("jobs", "describe", "it-rollout", "--hub", hub);
-    assertTrue(described.out().contains("\n  rollout: at most 30/min\n"), described.out());
+    assertTrue(described.out().contains("\n  rollout: at most 4/min\n"), described.out());
     assertTrue(
         described.out().contains("\n  abort: CANCEL when FAILED >= 50% once 2 notified\n"),
         described.out());
