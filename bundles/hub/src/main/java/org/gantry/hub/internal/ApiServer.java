@@ -6,6 +6,8 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import com.google.gson.Strictness;
 import com.google.gson.stream.JsonReader;
+import com.sun.net.httpserver.Filter;
+import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
@@ -35,8 +37,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The management HTTP API (JDK {@code com.sun.net.httpserver}): AWS IoT control-plane routes and
  * error shapes, so the AWS SDK with an endpoint override can drive the hub. Each call runs on the
- * hub thread, where it also publishes the notifications it causes. No authentication yet (issue 8):
- * SigV4 headers are accepted and ignored, which is why the server binds to loopback by default.
+ * hub thread, where it also publishes the notifications it causes. With credentials configured,
+ * {@link ApiAuth} checks every request (SigV4 or a bearer token) before any route sees it.
  */
 final class ApiServer {
   /** A 32,768-character document escaped as JSON stays well under this. */
@@ -44,13 +46,25 @@ final class ApiServer {
 
   private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
   private static final long CALL_TIMEOUT_SECONDS = 30;
+  private static final String PRINCIPAL_HEADER = "x-amzn-principal";
 
   private final ControlPlane control;
   private final HubLoop loop;
   private final HttpServer server;
   private final ExecutorService httpThreads;
+  private final Filter auth;
 
   ApiServer(String host, int port, ControlPlane control, HubLoop loop) throws IOException {
+    this(host, port, control, loop, null);
+  }
+
+  /**
+   * @param auth the authentication filter put in front of every route, null for none (loopback
+   *     only, checked by the caller)
+   */
+  ApiServer(String host, int port, ControlPlane control, HubLoop loop, Filter auth)
+      throws IOException {
+    this.auth = auth;
     this.control = control;
     this.loop = loop;
     this.server = HttpServer.create(new InetSocketAddress(host, port), 50);
@@ -64,12 +78,18 @@ final class ApiServer {
               return t;
             });
     server.setExecutor(httpThreads);
-    server.createContext("/", this::handle);
+    guard(server.createContext("/", this::handle));
+  }
+
+  private void guard(HttpContext context) {
+    if (auth != null) {
+      context.getFilters().add(auth);
+    }
   }
 
   /** Serves {@code handler} under {@code path} on this listener; before {@link #start}. */
   void mount(String path, HttpHandler handler) {
-    server.createContext(path, handler);
+    guard(server.createContext(path, handler));
   }
 
   void start() {
@@ -150,6 +170,13 @@ final class ApiServer {
         return call(out -> control.listings().listJobExecutionsForJob(jobId, query));
       }
     }
+    if (n == 2
+        && path.get(0).equals("principals")
+        && path.get(1).equals("things")
+        && method.equals("GET")) {
+      String principal = ex.getRequestHeaders().getFirst(PRINCIPAL_HEADER);
+      return call(out -> control.principals().listPrincipalThings(principal, query));
+    }
     if (n == 1 && path.get(0).equals("jobs") && method.equals("GET")) {
       return call(out -> control.listings().listJobs(query));
     }
@@ -170,6 +197,25 @@ final class ApiServer {
       }
       if (n == 3 && path.get(2).equals("jobs") && method.equals("GET")) {
         return call(out -> control.listings().listJobExecutionsForThing(thing, query));
+      }
+      if (n == 3 && path.get(2).equals("principals")) {
+        String principal = ex.getRequestHeaders().getFirst(PRINCIPAL_HEADER);
+        Principals principals = control.principals();
+        switch (method) {
+          case "PUT" -> {
+            String type = query.get("thingPrincipalType");
+            return call(out -> principals.attach(thing, principal, type, out));
+          }
+          case "DELETE" -> {
+            return call(out -> principals.detach(thing, principal, out));
+          }
+          case "GET" -> {
+            return call(out -> principals.listThingPrincipals(thing, query));
+          }
+          default -> {
+            // not an operation: answered below
+          }
+        }
       }
       if (n == 4 && path.get(2).equals("jobs") && method.equals("GET")) {
         String jobId = path.get(3);
@@ -214,7 +260,7 @@ final class ApiServer {
       }
       if (n == 3 && path.get(2).equals("things") && method.equals("GET")) {
         boolean recursive = flag(query, "recursive");
-        return call(out -> control.listThingsInThingGroup(group, recursive));
+        return call(out -> control.listThingsInThingGroup(group, recursive, query));
       }
     }
     throw new ApiException(

@@ -15,6 +15,7 @@ final class Arns {
       Pattern.compile("arn:aws[a-z-]*:iot:([^:]*):([^:]*):(thing|thinggroup)/(.*)");
 
   private final String prefix;
+  private final String region;
 
   Arns(String region, String account) {
     if (region == null || !REGION.matcher(region).matches()) {
@@ -26,6 +27,12 @@ final class Arns {
           "account.id must be 12 digits, got " + (account == null ? "none" : "'" + account + "'"));
     }
     this.prefix = "arn:aws:iot:" + region + ":" + account + ":";
+    this.region = region;
+  }
+
+  /** The hub's region (also the SigV4 signing region of its management API). */
+  String region() {
+    return region;
   }
 
   String thing(String thingName) {

@@ -50,6 +50,7 @@ final class ControlPlane {
   private final Arns arns;
   private final Artifacts artifacts;
   private final Listings listings;
+  private final Principals principals;
 
   ControlPlane(HubCore core, Arns arns) {
     this(core, arns, null);
@@ -64,6 +65,12 @@ final class ControlPlane {
     this.arns = arns;
     this.artifacts = artifacts;
     this.listings = new Listings(core, arns);
+    this.principals = new Principals(core);
+  }
+
+  /** The thing principals' operations. */
+  Principals principals() {
+    return principals;
   }
 
   /** The read operations on lists and things. */
@@ -616,16 +623,22 @@ final class ControlPlane {
     return o;
   }
 
-  /** {@code GET /thing-groups/{thingGroupName}/things[?recursive=true]}: thing names, sorted. */
-  JsonObject listThingsInThingGroup(String name, boolean recursive) throws ApiException {
+  /**
+   * {@code GET /thing-groups/{thingGroupName}/things[?recursive=true&maxResults=&nextToken=]}:
+   * thing names, sorted, paged.
+   */
+  JsonObject listThingsInThingGroup(String name, boolean recursive, Map<String, String> q)
+      throws ApiException {
     group(name);
     List<String> things =
         new ArrayList<>(recursive ? core.state().thingsIn(name) : core.state().directMembers(name));
     java.util.Collections.sort(things);
+    Paging.Page<String> page = Paging.page(things, t -> t, q.get("maxResults"), q.get("nextToken"));
     JsonArray a = new JsonArray();
-    things.forEach(a::add);
+    page.items().forEach(a::add);
     JsonObject o = new JsonObject();
     o.add("things", a);
+    Listings.nextToken(o, page);
     return o;
   }
 
@@ -696,8 +709,9 @@ final class ControlPlane {
           "Give the group (thingGroupName or thingGroupArn) and the thing (thingName or"
               + " thingArn).");
     }
-    group(group);
+    requireGroupName(group);
     requireThingName(thing);
+    group(group);
     if (core.state().thing(thing) == null) {
       throw ApiException.notFound("Thing " + thing + " does not exist.");
     }

@@ -49,6 +49,9 @@ public final class HubComponent {
   private final ApiServer api;
   private final Artifacts artifacts;
 
+  /** The ACL file writer; null without {@code acl.file}. */
+  private final AclFile acl;
+
   /**
    * Checks the configuration, reads the store, starts the management API and starts connecting to
    * the broker.
@@ -73,6 +76,9 @@ public final class HubComponent {
             config.artifacts_port(),
             config.artifacts_url(),
             config.artifacts_max_bytes()),
+        AclSettings.of(
+            config.acl_file(), config.acl_admin_principals(), config.acl_reload_command()),
+        AuthSettings.of(config.api_auth_keys(), config.api_auth_tokens(), config.api_auth_file()),
         clock == null ? Clock.systemUTC() : clock);
   }
 
@@ -81,22 +87,60 @@ public final class HubComponent {
   }
 
   HubComponent(HubSettings settings, Artifacts.Settings artifactSettings, Clock clock) {
+    this(settings, artifactSettings, AclSettings.none(), AuthSettings.none(), clock);
+  }
+
+  HubComponent(
+      HubSettings settings,
+      Artifacts.Settings artifactSettings,
+      AclSettings aclSettings,
+      Clock clock) {
+    this(settings, artifactSettings, aclSettings, AuthSettings.none(), clock);
+  }
+
+  HubComponent(
+      HubSettings settings,
+      Artifacts.Settings artifactSettings,
+      AclSettings aclSettings,
+      AuthSettings authSettings,
+      Clock clock) {
+    authSettings.checkBinding(settings.apiHost());
     this.settings = settings;
     MqttLink link = null;
     ApiServer server = null;
     HubLoop hubLoop = null;
     HubStore store = null;
     Artifacts files = null;
+    AclFile aclFile = null;
     try {
       files = Artifacts.start(settings.dataDir(), artifactSettings, clock);
       store = new HubStore(settings.dataDir());
       Artifacts documents = files;
       this.core = new HubCore(store, store.load(), clock::millis, documents::forDevice);
+      if (aclSettings.file() != null) {
+        aclFile =
+            new AclFile(
+                aclSettings.file(),
+                aclSettings.admins(),
+                aclSettings.reloadCommand(),
+                AclSettings.RELOAD_TIMEOUT_MILLIS);
+        AclFile acl = aclFile;
+        acl.write(core.state().attachments());
+        core.onAttachments(acl::write);
+      }
       this.device = new DeviceApi(core);
       ControlPlane control = new ControlPlane(core, settings.arns(), files);
       link = new MqttLink(settings.mqttUrl(), settings.clientId(), this::inbound, this::catchUp);
       hubLoop = new HubLoop(core, link::publish, INBOX, TICK_MILLIS);
-      server = new ApiServer(settings.apiHost(), settings.apiPort(), control, hubLoop);
+      server =
+          new ApiServer(
+              settings.apiHost(),
+              settings.apiPort(),
+              control,
+              hubLoop,
+              authSettings.enabled()
+                  ? new ApiAuth(authSettings, settings.arns().region(), clock)
+                  : null);
       server.mount("/artifacts/", files.uploadHandler());
       this.loop = hubLoop;
       hubLoop.start();
@@ -118,6 +162,9 @@ public final class HubComponent {
       if (files != null) {
         files.close();
       }
+      if (aclFile != null) {
+        aclFile.close();
+      }
       if (e instanceof RuntimeException r) {
         throw r;
       }
@@ -127,6 +174,7 @@ public final class HubComponent {
     this.mqtt = link;
     this.api = server;
     this.artifacts = files;
+    this.acl = aclFile;
     LOG.info(
         "Hub started: broker {}, management API http://{}:{}, store {}, clock {}",
         settings.mqttUrl(),
@@ -197,6 +245,9 @@ public final class HubComponent {
     loop.stop(5_000);
     mqtt.close();
     artifacts.close();
+    if (acl != null) {
+      acl.close();
+    }
     core.store().close();
     LOG.info("Hub stopped (store {})", settings.dataDir());
   }

@@ -22,7 +22,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
   @AttributeDefinition(
       description =
-          "Address of the management HTTP API. It has no authentication yet: keep it on loopback.")
+          "Address of the management HTTP API. Any address but loopback needs api.auth.keys,"
+              + " api.auth.tokens or api.auth.file.")
   String api_host() default "127.0.0.1";
 
   @AttributeDefinition(description = "TCP port of the management HTTP API (1-65535).")
@@ -60,4 +61,40 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
   @AttributeDefinition(
       description = "12-digit AWS account id written into the ARNs the hub hands out.")
   String account_id() default "000000000000";
+
+  @AttributeDefinition(
+      description =
+          "Broker ACL file the hub writes from its thing principals (Mosquitto acl_file syntax),"
+              + " rewritten atomically on every change; empty for none.")
+  String acl_file() default "";
+
+  @AttributeDefinition(
+      description =
+          "Comma-separated principals (certificate CNs) allowed every thing's jobs topics in the"
+              + " ACL file: the hub's own connection.")
+  String acl_admin_principals() default "gantry-hub";
+
+  @AttributeDefinition(
+      description =
+          "Command run after each rewrite of the ACL file, split on spaces and run without a shell"
+              + " (e.g. kill -HUP <mosquitto pid>); empty for none. Killed after 10 s.")
+  String acl_reload_command() default "";
+
+  @AttributeDefinition(
+      description =
+          "Comma-separated ACCESS_KEY_ID:SECRET pairs accepted as AWS Signature Version 4"
+              + " credentials on the management API (service iot, the hub's region).")
+  String api_auth_keys() default "";
+
+  @AttributeDefinition(
+      description =
+          "Comma-separated bearer tokens (16-512 characters) accepted as Authorization: Bearer"
+              + " <token> on the management API.")
+  String api_auth_tokens() default "";
+
+  @AttributeDefinition(
+      description =
+          "File of further credentials, one per line: 'key ACCESS_KEY_ID SECRET' or 'token"
+              + " TOKEN' (# comments), so secrets need not sit in a .cfg; empty for none.")
+  String api_auth_file() default "";
 }

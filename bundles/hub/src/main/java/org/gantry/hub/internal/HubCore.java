@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.BiFunction;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.gantry.protocol.ExecutionStatus;
 import org.gantry.protocol.JobExecution;
@@ -39,6 +40,7 @@ final class HubCore {
   private final LongSupplier clock;
   private final JobsCodec codec = new JobsCodec();
   private HubState state;
+  private Consumer<Map<String, List<String>>> attachments = a -> {};
 
   /** A change that could not be stored: nothing of it may be acknowledged. */
   static final class NotStoredException extends Exception {
@@ -77,6 +79,14 @@ final class HubCore {
 
   HubState state() {
     return state;
+  }
+
+  /**
+   * Calls {@code listener} on the hub thread with every attachment (principal to its things) after
+   * each batch that changed attachments has been stored. Set before the hub thread starts.
+   */
+  void onAttachments(Consumer<Map<String, List<String>>> listener) {
+    this.attachments = Objects.requireNonNull(listener);
   }
 
   /** The job's document as a device gets it: placeholders replaced by URLs signed now. */
@@ -130,6 +140,9 @@ final class HubCore {
       LOG.error("Could not store a batch of changes in {}: {}", store.logFile(), e.toString());
       reload();
       throw new NotStoredException(e);
+    }
+    if (state.drainPrincipalsChanged()) {
+      attachments.accept(state.attachments());
     }
     if (store.shouldCompact()) {
       try {

@@ -81,6 +81,10 @@ final class HubState {
   private final Set<String> abortChecks = new LinkedHashSet<>();
   private final LinkedHashMap<String, Op> ops = new LinkedHashMap<>();
   private final Map<String, View> watched = new LinkedHashMap<>();
+  private final Map<String, java.util.TreeSet<String>> principalsOfThing = new HashMap<>();
+  private final java.util.TreeMap<String, java.util.TreeSet<String>> thingsOfPrincipal =
+      new java.util.TreeMap<>();
+  private boolean principalsChanged;
   private long lastSeq;
   private long deletions;
   private boolean recording = true;
@@ -231,6 +235,69 @@ final class HubState {
     List<List<String>> out = new ArrayList<>();
     members.forEach((g, ts) -> ts.forEach(t -> out.add(List.of(g, t))));
     return out;
+  }
+
+  // ------------------------------------------------------------------ principals
+
+  /** Attaches a principal to a thing; false when it was attached already. */
+  boolean attach(String thing, String principal) {
+    if (!principalsOfThing.computeIfAbsent(thing, k -> new java.util.TreeSet<>()).add(principal)) {
+      return false;
+    }
+    thingsOfPrincipal.computeIfAbsent(principal, k -> new java.util.TreeSet<>()).add(thing);
+    principalsChanged = true;
+    record("A:" + thing + "/" + principal, "principal", List.of(thing, principal, true));
+    return true;
+  }
+
+  /** Detaches a principal from a thing; false when it was not attached. */
+  boolean detach(String thing, String principal) {
+    java.util.TreeSet<String> p = principalsOfThing.get(thing);
+    if (p == null || !p.remove(principal)) {
+      return false;
+    }
+    if (p.isEmpty()) {
+      principalsOfThing.remove(thing);
+    }
+    java.util.TreeSet<String> t = thingsOfPrincipal.get(principal);
+    t.remove(thing);
+    if (t.isEmpty()) {
+      thingsOfPrincipal.remove(principal);
+    }
+    principalsChanged = true;
+    record("A:" + thing + "/" + principal, "principal", List.of(thing, principal, false));
+    return true;
+  }
+
+  /** The principals attached to a thing, sorted. */
+  List<String> principalsOf(String thing) {
+    return List.copyOf(principalsOfThing.getOrDefault(thing, new java.util.TreeSet<>()));
+  }
+
+  /** The things a principal is attached to, sorted. */
+  List<String> thingsOf(String principal) {
+    return List.copyOf(thingsOfPrincipal.getOrDefault(principal, new java.util.TreeSet<>()));
+  }
+
+  /** Every attachment, principal to its things, both sorted: what the ACL file is made from. */
+  Map<String, List<String>> attachments() {
+    Map<String, List<String>> out = new LinkedHashMap<>();
+    thingsOfPrincipal.forEach((p, ts) -> out.put(p, List.copyOf(ts)));
+    return out;
+  }
+
+  /** Every attachment as (thing, principal), for the snapshot. */
+  List<List<String>> principals() {
+    List<List<String>> out = new ArrayList<>();
+    thingsOfPrincipal.forEach((p, ts) -> ts.forEach(t -> out.add(List.of(t, p))));
+    return out;
+  }
+
+  /** Whether attachments changed since the last call (the ACL file is due). */
+  boolean drainPrincipalsChanged() {
+    boolean changed = principalsChanged;
+    principalsChanged = false;
+    return changed;
   }
 
   // ------------------------------------------------------------------ jobs

@@ -74,6 +74,10 @@ final class HubStore implements Closeable {
     List<Thing> things;
     List<ThingGroup> groups;
     List<List<String>> memberships;
+
+    /** (thing, principal) pairs; absent in stores written before principals existed. */
+    List<List<String>> principals;
+
     List<Job> jobs;
     List<Execution> executions;
   }
@@ -184,6 +188,7 @@ final class HubStore implements Closeable {
     s.things = state.things();
     s.groups = state.groups();
     s.memberships = state.memberships();
+    s.principals = state.principals();
     s.jobs = state.jobs();
     s.executions = state.executions();
     byte[] bytes = gson.toJson(s).getBytes(StandardCharsets.UTF_8);
@@ -253,6 +258,7 @@ final class HubStore implements Closeable {
     final Map<String, Thing> things = new LinkedHashMap<>();
     final Map<String, ThingGroup> groups = new LinkedHashMap<>();
     final Set<List<String>> memberships = new LinkedHashSet<>();
+    final Set<List<String>> principals = new LinkedHashSet<>();
     final Map<String, Job> jobs = new LinkedHashMap<>();
     final Map<String, Execution> executions = new LinkedHashMap<>();
 
@@ -262,6 +268,8 @@ final class HubStore implements Closeable {
       things.values().forEach(s::add);
       addGroups(s);
       memberships.forEach(m -> s.addMember(m.get(0), m.get(1)));
+      principals.forEach(a -> s.attach(a.get(0), a.get(1)));
+      s.drainPrincipalsChanged();
       jobs.values().forEach(s::add);
       List<Execution> all = new ArrayList<>(executions.values());
       // A thing's latest execution of a job is added last, as when they were created.
@@ -314,6 +322,7 @@ final class HubStore implements Closeable {
     s.things.forEach(t -> image.things.put(t.thingName, t));
     s.groups.forEach(g -> image.groups.put(g.groupName, g));
     image.memberships.addAll(s.memberships);
+    image.principals.addAll(s.principals);
     s.jobs.forEach(j -> image.jobs.put(j.jobId, j));
     s.executions.forEach(e -> image.executions.put(e.id(), e));
     return image;
@@ -420,6 +429,18 @@ final class HubStore implements Closeable {
             image.memberships.add(m);
           } else {
             image.memberships.remove(m);
+          }
+        }
+        case "principal" -> {
+          JsonArray a = v.getAsJsonArray();
+          List<String> pair = List.of(a.get(0).getAsString(), a.get(1).getAsString());
+          check(
+              Limits.isValidThingName(pair.get(0)) && Principals.isValid(pair.get(1)),
+              "an attachment with an invalid thing or principal");
+          if (a.get(2).getAsBoolean()) {
+            image.principals.add(pair);
+          } else {
+            image.principals.remove(pair);
           }
         }
         case "job" -> {
@@ -553,6 +574,17 @@ final class HubStore implements Closeable {
     for (ThingGroup g : s.groups) {
       if (g == null || g.groupName == null || g.groupId == null) {
         return "a thing group has no name or id";
+      }
+    }
+    if (s.principals == null) {
+      s.principals = new ArrayList<>();
+    }
+    for (List<String> a : s.principals) {
+      if (a == null
+          || a.size() != 2
+          || !Limits.isValidThingName(a.get(0))
+          || !Principals.isValid(a.get(1))) {
+        return "a principal attachment is not a valid (thing, principal) pair";
       }
     }
     for (List<String> m : s.memberships) {

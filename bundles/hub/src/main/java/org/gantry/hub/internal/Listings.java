@@ -7,8 +7,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.Set;
 import java.util.function.Function;
 import org.gantry.protocol.ExecutionStatus;
 
@@ -369,12 +367,5 @@ final class Listings {
     if (page.nextToken() != null) {
       o.addProperty("nextToken", page.nextToken());
     }
-  }
-
-  /** Things sorted by name, for lists of names (principals' things, things' principals). */
-  static <T extends Comparable<T>> List<T> sorted(Set<T> set) {
-    List<T> out = new ArrayList<>(Objects.requireNonNull(set));
-    out.sort(Comparator.naturalOrder());
-    return out;
   }
 }

@@ -219,6 +219,37 @@ class HubStoreTest {
     }
   }
 
+  @Test
+  void principalAttachmentsSurviveTheLogAndACompaction() throws Exception {
+    HubStore store = new HubStore(dir);
+    HubState s = store.load();
+    fill(s);
+    Thing sensor = new Thing();
+    sensor.thingName = "sensor-1";
+    sensor.thingId = "id-2";
+    s.add(sensor);
+    s.attach("gw-1", "gateway-7");
+    s.attach("sensor-1", "gateway-7");
+    s.attach("sensor-1", "other");
+    assertTrue(s.drainPrincipalsChanged());
+    store.append(s.drainOps());
+    s.detach("sensor-1", "other");
+    store.append(s.drainOps());
+    store.close();
+
+    HubState replayed = new HubStore(dir).load();
+    assertEquals(Map.of("gateway-7", List.of("gw-1", "sensor-1")), replayed.attachments());
+    assertFalse(replayed.drainPrincipalsChanged(), "a load is no change");
+
+    HubStore again = new HubStore(dir);
+    HubState s2 = again.load();
+    again.compact(s2);
+    again.close();
+    HubState compacted = new HubStore(dir).load();
+    assertEquals(List.of("gateway-7"), compacted.principalsOf("sensor-1"));
+    assertEquals(List.of("gw-1", "sensor-1"), compacted.thingsOf("gateway-7"));
+  }
+
   /** The sample's entities, added through the state so that they are recorded as changes. */
   private static void fill(HubState s) {
     HubState sample = sample();
