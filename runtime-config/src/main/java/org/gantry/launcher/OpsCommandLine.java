@@ -50,7 +50,7 @@ final class OpsCommandLine {
     S3_URL("s3://BUCKET/KEY", "s3://BUCKET/KEY or an https:// S3 URL"),
     ATTRIBUTE("NAME=VALUE", "NAME=VALUE"),
     TEXT("TEXT", "text"),
-    PRINCIPAL("ARN", "a principal ARN (certificate, policy)");
+    PRINCIPAL("CN", "a certificate's subject CN, 1-128 of a-z A-Z 0-9 : _ . -");
 
     final String placeholder;
     final String expected;
@@ -305,13 +305,14 @@ final class OpsCommandLine {
           new Sub(
               "things attach",
               List.of(THING),
-              List.of(opt("--principal", Kind.PRINCIPAL, "the principal's ARN")),
+              List.of(opt("--principal", Kind.PRINCIPAL, "the principal: its certificate's CN")),
               List.of("--principal"),
-              "Attaches a principal (a certificate's ARN) to the thing (AttachThingPrincipal)."),
+              "Attaches a principal (the subject CN of a client certificate of the site CA) to the\n"
+                  + "thing (AttachThingPrincipal); the hub writes the broker's ACL from them."),
           new Sub(
               "things detach",
               List.of(THING),
-              List.of(opt("--principal", Kind.PRINCIPAL, "the principal's ARN")),
+              List.of(opt("--principal", Kind.PRINCIPAL, "the principal: its certificate's CN")),
               List.of("--principal"),
               "Detaches a principal from the thing (DetachThingPrincipal)."),
           new Sub(
@@ -665,7 +666,7 @@ final class OpsCommandLine {
                     + " : # -)");
       }
       case PRINCIPAL -> {
-        return value.matches("\\S{1,2048}")
+        return value.matches("[a-zA-Z0-9:_.-]{1,128}")
             ? Optional.empty()
             : Optional.of("'" + value + "' is not " + kind.expected);
       }

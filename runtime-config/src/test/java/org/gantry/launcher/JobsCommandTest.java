@@ -435,19 +435,16 @@ class JobsCommandTest {
     script("PUT /things/t/principals", 200, null, "{}");
     String hub = base.toString();
     List<String> attach =
-        List.of("things", "attach", "t", "--principal", "arn:aws:iot:r:1:cert/c1", "--hub", hub);
+        List.of("things", "attach", "t", "--principal", "gw-c1.plant", "--hub", hub);
     assertEquals(0, jobs.run(attach, Map.of("GANTRY_HUB_TOKEN", "s3cret")), err());
-    assertEquals("principal arn:aws:iot:r:1:cert/c1 attached to t\n", out());
+    assertEquals("principal gw-c1.plant attached to t\n", out());
     Path file = Files.writeString(dir.resolve("hub.token"), "from-file\n");
     List<String> withFile = new ArrayList<>(attach);
     withFile.addAll(List.of("--token-file", file.toString()));
     assertEquals(0, jobs.run(withFile, Map.of("GANTRY_HUB_TOKEN", "s3cret")), err());
     assertEquals(0, jobs.run(attach), err());
     assertEquals(
-        List.of(
-            "Bearer s3cret arn:aws:iot:r:1:cert/c1",
-            "Bearer from-file arn:aws:iot:r:1:cert/c1",
-            "- arn:aws:iot:r:1:cert/c1"),
+        List.of("Bearer s3cret gw-c1.plant", "Bearer from-file gw-c1.plant", "- gw-c1.plant"),
         headers);
 
     Files.writeString(file, "\n");

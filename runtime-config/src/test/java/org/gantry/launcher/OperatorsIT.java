@@ -7,6 +7,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -32,8 +33,18 @@ class OperatorsIT {
     }
   }
 
+  /** The hub's bearer token (api.auth.tokens), given to every command through --token-file. */
+  private static final String TOKEN = "it-operators-0123456789abcdef";
+
+  /** {@code bin/gantry ARGS --token-file hub.token}. */
+  private ProcessFixture.Result run(String... args) throws Exception {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(List.of("--token-file", "hub.token"));
+    return processes.run(all.toArray(String[]::new));
+  }
+
   private ProcessFixture.Result ok(String... args) throws Exception {
-    ProcessFixture.Result r = processes.run(args);
+    ProcessFixture.Result r = run(args);
     assertEquals(0, r.status(), String.join(" ", args) + "\n" + r.out() + "\n" + r.err());
     assertEquals("", r.err(), String.join(" ", args));
     return r;
@@ -44,6 +55,18 @@ class OperatorsIT {
     processes = new ProcessFixture(tmp);
     int[] ports = Demo.freePorts(2);
     String hub = "http://127.0.0.1:" + ports[1];
+    // the shipped etc/, with a bearer token required on the management API
+    Path etc = Files.createDirectories(tmp.resolve("etc"));
+    try (var files = Files.list(AssemblyIT.assembly().resolve("etc"))) {
+      for (Path f : files.toList()) {
+        Files.copy(f, etc.resolve(f.getFileName()));
+      }
+    }
+    Files.writeString(
+        etc.resolve("org.gantry.hub.cfg"),
+        "api.auth.tokens = " + TOKEN + "\n",
+        java.nio.file.StandardOpenOption.APPEND);
+    Files.writeString(tmp.resolve("hub.token"), TOKEN + "\n");
     ProcessFixture.Running hubProcess =
         processes.start(
             "hub",
@@ -53,8 +76,16 @@ class OperatorsIT {
             "--api-port",
             Integer.toString(ports[1]),
             "--data",
-            tmp.resolve("hub").toString());
+            tmp.resolve("hub").toString(),
+            "--config",
+            etc.toString());
     ProcessFixture.awaitHub(hubProcess, URI.create(hub));
+    ProcessFixture.Result anonymous = processes.run("things", "list", "--hub", hub);
+    assertEquals(1, anonymous.status(), anonymous.out());
+    assertTrue(
+        anonymous.err().startsWith("gantry: the hub refused to list things: ")
+            && anonymous.err().endsWith("(MissingAuthenticationTokenException, HTTP 403)"),
+        anonymous.err());
     List<ProcessFixture.Running> gateways =
         List.of(startGateway(ports[0], "line-a"), startGateway(ports[0], "line-b"));
 
@@ -69,6 +100,14 @@ class OperatorsIT {
         "thing line-b added to group line-1",
         ok("things", "group", "add", "line-1", "line-b", "--hub", hub).out());
     assertEquals("line-b", ok("things", "group", "things", "line-1", "--hub", hub).out());
+    assertEquals(
+        "principal line-b.plant attached to line-b",
+        ok("things", "attach", "line-b", "--principal", "line-b.plant", "--hub", hub).out());
+    assertEquals("line-b.plant", ok("things", "principals", "line-b", "--hub", hub).out());
+    ok("things", "detach", "line-b", "--principal", "line-b.plant", "--hub", hub);
+    assertEquals(
+        "no principals attached to line-b",
+        ok("things", "principals", "line-b", "--hub", hub).out());
 
     // a rollout: line-a by name, line-b through its group, 4 per minute (the second execution
     // waits 15 s, so the watch sees the rollout under way), an abort criterion
@@ -186,14 +225,14 @@ class OperatorsIT {
         aborted.out());
 
     // refusals are one line with the AWS error type; delete works, then the job is gone
-    ProcessFixture.Result cancel = processes.run("jobs", "cancel", "it-rollout", "--hub", hub);
+    ProcessFixture.Result cancel = run("jobs", "cancel", "it-rollout", "--hub", hub);
     assertEquals(1, cancel.status());
     assertTrue(
         cancel.err().startsWith("gantry: the hub refused to cancel job it-rollout: ")
             && cancel.err().endsWith("(InvalidStateTransitionException, HTTP 409)"),
         cancel.err());
     assertEquals("job it-rollout deleted", ok("jobs", "delete", "it-rollout", "--hub", hub).out());
-    ProcessFixture.Result gone = processes.run("jobs", "describe", "it-rollout", "--hub", hub);
+    ProcessFixture.Result gone = run("jobs", "describe", "it-rollout", "--hub", hub);
     assertEquals(1, gone.status());
     assertTrue(gone.err().endsWith("(ResourceNotFoundException, HTTP 404)"), gone.err());
 

@@ -63,8 +63,8 @@ class OpsCommandLineTest {
         "things create press-7 --attribute site=berlin --attribute line=4  | things create",
         "things describe press-7                                           | things describe",
         "things jobs press-7 --status QUEUED                               | things jobs",
-        "things attach press-7 --principal arn:aws:iot:r:1:cert/abc        | things attach",
-        "things detach press-7 --principal arn:aws:iot:r:1:cert/abc        | things detach",
+        "things attach press-7 --principal gw-7.site-a        | things attach",
+        "things detach press-7 --principal gw-7.site-a        | things detach",
         "things principals press-7                                         | things principals",
         "things group create line-1 --parent site --description 'Line 1'   | things group create",
         "things group describe line-1                                      | things group describe",
@@ -170,7 +170,8 @@ class OpsCommandLineTest {
         "jobs describe j --json=yes                 | --json takes no value",
         "things create 'a b'                        | bad THING: 'a b' is not a thing name",
         "things create t --attribute novalue        | 'novalue' is not NAME=VALUE",
-        "things attach t                            | things attach needs --principal ARN",
+        "things attach t                            | things attach needs --principal CN",
+        "things attach t --principal arn:x/cert     | 'arn:x/cert' is not a certificate's subject CN",
         "things group add g                         | things group add needs THING",
         "things group create 'g/x'                  | bad GROUP: 'g/x' is not 1-128 of"
       })
