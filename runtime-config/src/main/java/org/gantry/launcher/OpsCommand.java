@@ -234,12 +234,22 @@ final class OpsCommand {
     List<String> targets = new ArrayList<>();
     List<String> lines = new ArrayList<>();
     for (String thing : c.values("--thing")) {
-      HubClient.Thing t = hub.createThing(thing);
+      HubClient.Thing t;
+      try {
+        t = hub.createThing(thing);
+      } catch (HubException e) {
+        return fail(Main.FAILED, refusal(e, "register target thing " + thing));
+      }
       targets.add(t.arn());
       lines.add("thing " + t.name() + ": " + t.arn());
     }
     for (String group : c.values("--group")) {
-      JsonObject g = hub.request("GET", "/thing-groups/" + segment(group), null, Map.of());
+      JsonObject g;
+      try {
+        g = hub.request("GET", "/thing-groups/" + segment(group), null, Map.of());
+      } catch (HubException e) {
+        return fail(Main.FAILED, refusal(e, "describe target group " + group));
+      }
       String arn = string(g, "thingGroupArn").orElse(group);
       targets.add(arn);
       lines.add("group " + group + ": " + arn);

@@ -137,6 +137,7 @@ final class WatchCommand {
     Duration giveUp = giveUp(interval);
     Deque<Snapshot> window = new ArrayDeque<>();
     int drawn = 0;
+    boolean noted = false;
     boolean seen = false;
     long lastAnswer = System.nanoTime();
     String path = "/jobs/" + HubClient.segment(jobId);
@@ -161,10 +162,18 @@ final class WatchCommand {
                   + " s; last: "
                   + e.getMessage());
         }
-        if (!terminal) {
-          out.println(CLOCK.format(Instant.now()) + " " + e.getMessage() + "; retrying");
-          out.flush();
+        String note = CLOCK.format(Instant.now()) + " " + e.getMessage() + "; retrying";
+        if (terminal) {
+          // one line below the last view, rewritten while the hub is away, erased by the next view
+          out.print((noted ? "\033[1A" : "") + "\r\033[2K" + note + "\n");
+          if (!noted) {
+            drawn++;
+          }
+          noted = true;
+        } else {
+          out.println(note);
         }
+        out.flush();
       }
       if (answer != null) {
         seen = true;
@@ -194,6 +203,7 @@ final class WatchCommand {
           sb.append("\033[J");
           out.print(sb);
           drawn = lines.size();
+          noted = false;
         } else {
           out.println(oneLine(s, observed, Instant.now()));
         }

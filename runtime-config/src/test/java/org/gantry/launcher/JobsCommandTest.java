@@ -65,13 +65,17 @@ class JobsCommandTest {
     }
 
     private int run(List<String> args, Map<String, String> env) {
+      return run(args, env, false);
+    }
+
+    private int run(List<String> args, Map<String, String> env, boolean terminal) {
       return new Main(
               null,
               dir,
               new PrintStream(out, true, StandardCharsets.UTF_8),
               new PrintStream(err, true, StandardCharsets.UTF_8),
               env,
-              false)
+              terminal)
           .run(args.toArray(String[]::new));
     }
 
@@ -483,5 +487,40 @@ class JobsCommandTest {
     assertEquals(
         JsonParser.parseString("{\"reasonCode\":\"STOP\",\"comment\":\"bad batch\"}"),
         JsonParser.parseString(requests.get(0).body()));
+  }
+
+  @Test
+  void watchRedrawsInPlaceOnATerminalAndPrintsLinesElsewhere() {
+    script(
+        "GET /jobs/w",
+        200,
+        null,
+        "{\"job\":{\"jobId\":\"w\",\"status\":\"COMPLETED\",\"jobProcessDetails\":"
+            + "{\"numberOfSucceededThings\":3}}}");
+    List<String> watch =
+        List.of("jobs", "watch", "w", "--interval", "0.2", "--hub", base.toString());
+    assertEquals(0, jobs.run(watch, Map.of(), true), err());
+    assertTrue(out().startsWith("\r\033[2Kjob w  COMPLETED  at "), out());
+    assertTrue(
+        out()
+            .contains("\r\033[2Kprogress    [##############################] 3 of 3 done (100%)\n"),
+        out());
+    assertTrue(
+        out()
+            .endsWith(
+                "\033[Jjob w COMPLETED: 3 of 3 things done; queued 0, in progress 0, succeeded 3,"
+                    + " failed 0, rejected 0, timed out 0, canceled 0, removed 0\n"),
+        out());
+    out.reset();
+    assertEquals(0, jobs.run(watch), err());
+    List<String> lines = out().lines().toList();
+    assertEquals(2, lines.size(), out());
+    assertTrue(
+        lines.get(0).matches("\\d\\d:\\d\\d:\\d\\dZ job w COMPLETED 3/3 done \\| .*"), out());
+    assertTrue(!out().contains("\033"), "no escape sequence in a pipe");
+
+    assertEquals(1, jobs.run(List.of("jobs", "watch", "nope", "--hub", base.toString())));
+    assertTrue(
+        err().startsWith("gantry: the hub refused to describe job nope: nothing scripted"), err());
   }
 }
