@@ -396,6 +396,9 @@ final class OpsCommandLine {
             .map(c -> c.substring(p.length() + 1))
             .toList();
     names.addAll(subs);
+    if (prefix.equals("things")) {
+      names.add("group");
+    }
     if (i >= args.length) {
       if (prefix.equals("things group")) {
         return new Refused("things group needs a subcommand: " + String.join(", ", names), hint);

@@ -141,7 +141,8 @@ class OpsCommandLineTest {
       value = {
         "things                                     | things needs a subcommand: list, create,",
         "things group                               | things group needs a subcommand: create,",
-        "things frobnicate                          | unknown things subcommand 'frobnicate'",
+        "things frobnicate                          | unknown things subcommand 'frobnicate'"
+            + " (subcommands: list, create, describe, jobs, attach, detach, principals, group)",
         "things group frob                          | unknown things group subcommand 'frob'",
         "jobs list --token abc                      | --token is not accepted, so the token never"
             + " shows in the process list",
