@@ -55,11 +55,21 @@ final class ApiAuth extends Filter {
   /** A refusal: the error type AWS uses and the check that failed. */
   static final class Refused extends Exception {
     private static final long serialVersionUID = 1L;
+    private final int status;
     private final String type;
 
     Refused(String type, String message) {
+      this(403, type, message);
+    }
+
+    Refused(int status, String type, String message) {
       super(message);
+      this.status = status;
       this.type = type;
+    }
+
+    int status() {
+      return status;
     }
 
     String type() {
@@ -107,7 +117,7 @@ final class ApiAuth extends Filter {
       ex.getResponseHeaders().set("Content-Type", "application/json");
       ex.getResponseHeaders().set("x-amzn-RequestId", UUID.randomUUID().toString());
       ex.getResponseHeaders().set("x-amzn-ErrorType", r.type());
-      ex.sendResponseHeaders(403, bytes.length);
+      ex.sendResponseHeaders(r.status(), bytes.length);
       try (OutputStream os = ex.getResponseBody()) {
         os.write(bytes);
       }
@@ -330,7 +340,7 @@ final class ApiAuth extends Filter {
       while ((r = in.read(chunk)) != -1) {
         buf.write(chunk, 0, r);
         if (buf.size() > ApiServer.MAX_BODY) {
-          throw new Refused("InvalidRequestException", "The request body is over 1 MiB.");
+          throw new Refused(413, "InvalidRequestException", "The request body is over 1 MiB.");
         }
       }
     }

@@ -195,6 +195,10 @@ final class ApiServer {
       if (n == 2 && method.equals("GET")) {
         return call(out -> control.listings().describeThing(thing));
       }
+      if (n == 2 && method.equals("DELETE")) {
+        String expectedVersion = query.get("expectedVersion");
+        return call(out -> control.deleteThing(thing, expectedVersion, out));
+      }
       if (n == 3 && path.get(2).equals("jobs") && method.equals("GET")) {
         return call(out -> control.listings().listJobExecutionsForThing(thing, query));
       }

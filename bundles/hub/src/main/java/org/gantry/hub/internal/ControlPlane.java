@@ -110,6 +110,57 @@ final class ControlPlane {
     return thingAnswer(t);
   }
 
+  /**
+   * {@code DELETE /things/{thingName}[?expectedVersion=N]}: a thing that does not exist is no error
+   * (as in AWS IoT). A thing with principals attached is refused (as in AWS IoT), and so is one
+   * with job executions (Gantry: an execution always names a registered thing; delete the
+   * executions or their jobs first).
+   */
+  JsonObject deleteThing(String thingName, String expectedVersion, List<Outbound> out)
+      throws ApiException {
+    requireThingName(thingName);
+    Long expected =
+        expectedVersion == null
+            ? null
+            : parseLong(expectedVersion, "expectedVersion", 0, Long.MAX_VALUE);
+    Thing t = core.state().thing(thingName);
+    if (t == null) {
+      return new JsonObject();
+    }
+    if (expected != null && expected != 1) {
+      throw new ApiException(
+          409,
+          "VersionConflictException",
+          "expectedVersion is " + expected + " but thing " + thingName + " is at version 1.");
+    }
+    if (!core.state().principalsOf(thingName).isEmpty()) {
+      throw ApiException.invalid(
+          "Cannot delete thing "
+              + thingName
+              + ": it is still attached to principals "
+              + core.state().principalsOf(thingName)
+              + "; detach them first.");
+    }
+    int executions = core.state().executionsOn(thingName).size();
+    if (executions > 0) {
+      throw ApiException.invalid(
+          "Cannot delete thing "
+              + thingName
+              + ": it has "
+              + executions
+              + " job executions; delete them (DeleteJobExecution) or their jobs first.");
+    }
+    // No executions, so no job loses a target by this: only the memberships go with the thing.
+    core.change(
+        out,
+        s -> {
+          s.removeThing(thingName);
+          return null;
+        });
+    LOG.info("Thing {} deleted", thingName);
+    return new JsonObject();
+  }
+
   private Thing newThing(String thingName) {
     Thing n = new Thing();
     n.thingName = thingName;

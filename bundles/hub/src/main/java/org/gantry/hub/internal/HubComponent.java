@@ -79,6 +79,11 @@ public final class HubComponent {
         AclSettings.of(
             config.acl_file(), config.acl_admin_principals(), config.acl_reload_command()),
         AuthSettings.of(config.api_auth_keys(), config.api_auth_tokens(), config.api_auth_file()),
+        MqttTls.of(
+            config.mqtt_url(),
+            config.mqtt_ca_file(),
+            config.mqtt_keystore_file(),
+            config.mqtt_keystore_password()),
         clock == null ? Clock.systemUTC() : clock);
   }
 
@@ -103,6 +108,16 @@ public final class HubComponent {
       Artifacts.Settings artifactSettings,
       AclSettings aclSettings,
       AuthSettings authSettings,
+      Clock clock) {
+    this(settings, artifactSettings, aclSettings, authSettings, MqttTls.none(), clock);
+  }
+
+  HubComponent(
+      HubSettings settings,
+      Artifacts.Settings artifactSettings,
+      AclSettings aclSettings,
+      AuthSettings authSettings,
+      MqttTls tls,
       Clock clock) {
     authSettings.checkBinding(settings.apiHost());
     this.settings = settings;
@@ -130,7 +145,9 @@ public final class HubComponent {
       }
       this.device = new DeviceApi(core);
       ControlPlane control = new ControlPlane(core, settings.arns(), files);
-      link = new MqttLink(settings.mqttUrl(), settings.clientId(), this::inbound, this::catchUp);
+      link =
+          new MqttLink(
+              settings.mqttUrl(), settings.clientId(), tls.sockets(), this::inbound, this::catchUp);
       hubLoop = new HubLoop(core, link::publish, INBOX, TICK_MILLIS);
       server =
           new ApiServer(

@@ -13,8 +13,8 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
   @AttributeDefinition(
       description =
-          "The MQTT broker the hub connects to as an ordinary client, tcp://host:port (the embedded"
-              + " broker or any MQTT 3.1.1 broker).")
+          "The MQTT broker the hub connects to as an ordinary client, tcp://host:port or"
+              + " ssl://host:port (the embedded broker or any MQTT 3.1.1 broker).")
   String mqtt_url() default "tcp://127.0.0.1:1883";
 
   @AttributeDefinition(description = "MQTT client id of the hub (1-64 characters).")
@@ -97,4 +97,21 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
           "File of further credentials, one per line: 'key ACCESS_KEY_ID SECRET' or 'token"
               + " TOKEN' (# comments), so secrets need not sit in a .cfg; empty for none.")
   String api_auth_file() default "";
+
+  @AttributeDefinition(
+      description =
+          "PEM file of the site CA that signed the broker's certificate; required with an ssl://"
+              + " mqtt.url.")
+  String mqtt_ca_file() default "";
+
+  @AttributeDefinition(
+      description =
+          "PKCS#12 key store with the hub's private key and certificate (CN gantry-hub) for"
+              + " brokers that require client certificates; empty for none.")
+  String mqtt_keystore_file() default "";
+
+  @AttributeDefinition(
+      description = "Password of mqtt.keystore.file.",
+      type = org.osgi.service.metatype.annotations.AttributeType.PASSWORD)
+  String mqtt_keystore_password() default "";
 }

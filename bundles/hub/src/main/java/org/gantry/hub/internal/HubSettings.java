@@ -7,7 +7,7 @@ import java.nio.file.Path;
 /**
  * The validated configuration of the hub.
  *
- * @param mqttUrl broker URL, {@code tcp://host:port}
+ * @param mqttUrl broker URL, {@code tcp://host:port} or {@code ssl://host:port}
  * @param clientId MQTT client id
  * @param apiHost address of the management API
  * @param apiPort port of the management API, 1-65535
@@ -54,8 +54,8 @@ record HubSettings(
     } else {
       try {
         URI u = new URI(url);
-        if (!"tcp".equals(u.getScheme())) {
-          why = "only tcp:// is supported";
+        if (!"tcp".equals(u.getScheme()) && !"ssl".equals(u.getScheme())) {
+          why = "only tcp:// and ssl:// are supported";
         } else if (u.getHost() == null) {
           why = "it names no host";
         } else if (u.getPort() < 1 || u.getPort() > 65_535) {
@@ -69,7 +69,7 @@ record HubSettings(
     }
     if (why != null) {
       throw new IllegalArgumentException(
-          "mqtt.url must be tcp://host:port, got '" + url + "': " + why);
+          "mqtt.url must be tcp://host:port or ssl://host:port, got '" + url + "': " + why);
     }
   }
 }

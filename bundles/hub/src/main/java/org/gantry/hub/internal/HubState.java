@@ -149,6 +149,19 @@ final class HubState {
     record("T:" + t.thingName, "thing", t);
   }
 
+  /**
+   * Removes a thing and its group memberships (DeleteThing). The caller has checked that it has no
+   * executions and no principals.
+   */
+  void removeThing(String name) {
+    for (String g : List.copyOf(groupsOfThing.getOrDefault(name, Set.of()))) {
+      removeMember(g, name);
+    }
+    groupsOfThing.remove(name);
+    things.remove(name);
+    record("T:" + name, "deleteThing", name);
+  }
+
   ThingGroup group(String name) {
     return groups.get(name);
   }

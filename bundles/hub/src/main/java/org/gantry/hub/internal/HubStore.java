@@ -476,6 +476,12 @@ final class HubStore implements Closeable {
           image.executions.values().removeIf(e -> e.jobId.equals(jobId));
         }
         case "deleteExecution" -> image.executions.remove(v.getAsString());
+        case "deleteThing" -> {
+          String name = v.getAsString();
+          image.things.remove(name);
+          image.memberships.removeIf(m -> m.get(1).equals(name));
+          image.principals.removeIf(a -> a.get(0).equals(name));
+        }
         default -> throw new IllegalStateException("unknown change kind " + kind);
       }
     }

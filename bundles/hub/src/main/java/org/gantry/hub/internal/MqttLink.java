@@ -50,6 +50,20 @@ final class MqttLink implements MqttCallbackExtended {
    */
   MqttLink(String url, String clientId, BiConsumer<String, byte[]> inbox, Runnable onSubscribed)
       throws MqttException {
+    this(url, clientId, null, inbox, onSubscribed);
+  }
+
+  /**
+   * @param tls TLS sockets for an {@code ssl://} URL (broker certificate and host name checked);
+   *     null for plain TCP
+   */
+  MqttLink(
+      String url,
+      String clientId,
+      javax.net.ssl.SSLSocketFactory tls,
+      BiConsumer<String, byte[]> inbox,
+      Runnable onSubscribed)
+      throws MqttException {
     this.url = url;
     this.inbox = inbox;
     this.onSubscribed = onSubscribed;
@@ -62,7 +76,12 @@ final class MqttLink implements MqttCallbackExtended {
     options.setKeepAliveInterval(30);
     options.setConnectionTimeout(10);
     options.setMaxInflight(MAX_INFLIGHT);
-    options.setSocketFactory(new NoDelaySocketFactory());
+    if (tls != null) {
+      options.setSocketFactory(tls);
+      options.setHttpsHostnameVerificationEnabled(true);
+    } else {
+      options.setSocketFactory(new NoDelaySocketFactory());
+    }
     this.scheduler =
         Executors.newSingleThreadScheduledExecutor(
             r -> {

@@ -278,6 +278,44 @@ class AwsSdkReadTest {
   }
 
   @Test
+  void deleteThingAsAwsDoesWithGantrysExecutionRule() throws Exception {
+    iot.createThingGroup(b -> b.thingGroupName("site"));
+    iot.createThing(b -> b.thingName("gw-1"));
+    iot.addThingToThingGroup(b -> b.thingGroupName("site").thingName("gw-1"));
+    iot.attachThingPrincipal(b -> b.thingName("gw-1").principal("gw-1"));
+    InvalidRequestException attached =
+        assertThrows(
+            InvalidRequestException.class, () -> iot.deleteThing(b -> b.thingName("gw-1")));
+    assertTrue(attached.getMessage().contains("principals"), attached.getMessage());
+    iot.detachThingPrincipal(b -> b.thingName("gw-1").principal("gw-1"));
+    assertThrows(
+        software.amazon.awssdk.services.iot.model.VersionConflictException.class,
+        () -> iot.deleteThing(b -> b.thingName("gw-1").expectedVersion(2L)));
+    iot.deleteThing(b -> b.thingName("gw-1").expectedVersion(1L));
+    assertThrows(
+        ResourceNotFoundException.class, () -> iot.describeThing(b -> b.thingName("gw-1")));
+    assertEquals(List.of(), iot.listThingsInThingGroup(b -> b.thingGroupName("site")).things());
+    // Deleting a thing that does not exist is no error, as in AWS IoT.
+    iot.deleteThing(b -> b.thingName("gw-1"));
+
+    iot.createJob(b -> b.jobId("j1").targets("gw-2").document(DOC));
+    InvalidRequestException busy =
+        assertThrows(
+            InvalidRequestException.class, () -> iot.deleteThing(b -> b.thingName("gw-2")));
+    assertTrue(busy.getMessage().contains("job executions"), busy.getMessage());
+    iot.deleteJob(b -> b.jobId("j1").force(true));
+    iot.deleteThing(b -> b.thingName("gw-2"));
+
+    // The deletion is stored: after a restart the thing is still gone.
+    iot.close();
+    hub.stop();
+    start();
+    assertThrows(
+        ResourceNotFoundException.class, () -> iot.describeThing(b -> b.thingName("gw-2")));
+    assertEquals(0, iot.listThings(b -> b.maxResults(10)).things().size());
+  }
+
+  @Test
   void describeJobCarriesGantrysRolloutStatus() throws Exception {
     iot.createJob(
         b ->

@@ -18,7 +18,7 @@ class HubSettingsTest {
   void invalidValuesAreRefusedNamingTheProperty() {
     Path d = Path.of("/tmp/x");
     assertTrue(
-        refusal(() -> new HubSettings("ssl://h:1", "c", "127.0.0.1", 1, d, ARNS))
+        refusal(() -> new HubSettings("ws://h:1", "c", "127.0.0.1", 1, d, ARNS))
             .startsWith("mqtt.url"));
     assertTrue(
         refusal(() -> new HubSettings("tcp://h", "c", "127.0.0.1", 1, d, ARNS))

@@ -10,8 +10,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The operators' upload route: {@code PUT /artifacts/<key>} with the artifact as the body stores it
  * (replacing an earlier one) and answers 200 with {@code {"key", "size", "sha256"}}. Mount it on
- * the management API only — it takes no signature and the management API has no authentication yet
- * (issue 8).
+ * the management API only: it takes no signature of its own and relies on the management API's
+ * authentication filter.
  *
  * <p>An optional {@code x-amz-checksum-sha256} header (the base64 SHA-256 of the body, as S3
  * PutObject takes it) is checked before the artifact becomes visible. Answers: 400 for a bad key or
