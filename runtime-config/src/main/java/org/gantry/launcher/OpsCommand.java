@@ -87,6 +87,7 @@ final class OpsCommand {
         }
         case "things list" -> thingsList(c, hub);
         case "things create" -> thingsCreate(c, hub);
+        case "things delete" -> thingsDelete(c, hub);
         case "things describe" -> thingsDescribe(c, hub);
         case "things jobs" -> thingsJobs(c, hub);
         case "things attach" -> principal(c, hub, "PUT");
@@ -133,6 +134,7 @@ final class OpsCommand {
               + thing;
       case "things list" -> "list things";
       case "things create" -> "create thing " + first;
+      case "things delete" -> "delete thing " + first;
       case "things describe" -> "describe thing " + first;
       case "things jobs" -> "list the jobs of thing " + first;
       case "things attach" -> "attach a principal to thing " + first;
@@ -529,6 +531,19 @@ final class OpsCommand {
     }
     JsonObject answer = hub.request("POST", "/things/" + segment(thing), body, Map.of());
     done(c, answer, "thing " + thing + ": " + string(answer, "thingArn").orElse(thing));
+  }
+
+  private void thingsDelete(HubCall c, HubClient hub) throws HubException {
+    String thing = c.args().get(0);
+    JsonObject answer =
+        hub.request(
+            "DELETE",
+            "/things/"
+                + segment(thing)
+                + c.value("--expected-version").map(v -> "?expectedVersion=" + v).orElse(""),
+            null,
+            Map.of());
+    done(c, answer, "thing " + thing + " deleted");
   }
 
   private void thingsDescribe(HubCall c, HubClient hub) throws HubException {

@@ -291,6 +291,17 @@ final class OpsCommandLine {
               List.of(),
               "Registers a thing (CreateThing) and prints its ARN."),
           new Sub(
+              "things delete",
+              List.of(THING),
+              List.of(
+                  opt(
+                      "--expected-version",
+                      Kind.WHOLE,
+                      "refused unless the thing is at this" + " version")),
+              List.of(),
+              "Deletes a thing (DeleteThing). The hub refuses while principals are attached or\n"
+                  + "the thing has job executions; an absent thing is no error, as on AWS."),
+          new Sub(
               "things describe",
               List.of(THING),
               List.of(),

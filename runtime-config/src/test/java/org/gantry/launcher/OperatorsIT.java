@@ -236,6 +236,14 @@ class OperatorsIT {
     assertEquals(1, gone.status());
     assertTrue(gone.err().endsWith("(ResourceNotFoundException, HTTP 404)"), gone.err());
 
+    assertEquals("thing spare-1 deleted", ok("things", "delete", "spare-1", "--hub", hub).out());
+    ProcessFixture.Result busy = run("things", "delete", "line-b", "--hub", hub);
+    assertEquals(1, busy.status(), "line-b still has an execution of it-abort");
+    assertTrue(
+        busy.err().startsWith("gantry: the hub refused to delete thing line-b: ")
+            && busy.err().endsWith("(InvalidRequestException, HTTP 400)"),
+        busy.err());
+
     for (ProcessFixture.Running g : gateways) {
       assertEquals(143, g.stop());
       assertEquals(List.of(), g.out().errors(), g.out().text());

@@ -62,6 +62,7 @@ class OpsCommandLineTest {
         "things list                                                       | things list",
         "things create press-7 --attribute site=berlin --attribute line=4  | things create",
         "things describe press-7                                           | things describe",
+        "things delete press-7 --expected-version 1                        | things delete",
         "things jobs press-7 --status QUEUED                               | things jobs",
         "things attach press-7 --principal gw-7.site-a        | things attach",
         "things detach press-7 --principal gw-7.site-a        | things detach",
@@ -142,7 +143,8 @@ class OpsCommandLineTest {
         "things                                     | things needs a subcommand: list, create,",
         "things group                               | things group needs a subcommand: create,",
         "things frobnicate                          | unknown things subcommand 'frobnicate'"
-            + " (subcommands: list, create, describe, jobs, attach, detach, principals, group)",
+            + " (subcommands: list, create, delete, describe, jobs, attach, detach, principals,"
+            + " group)",
         "things group frob                          | unknown things group subcommand 'frob'",
         "jobs list --token abc                      | --token is not accepted, so the token never"
             + " shows in the process list",
