@@ -700,7 +700,7 @@ final class OpsCommandLine {
     }
     if (prefix.equals("things")) {
       j.add(
-          "  gantry things group create|describe|add|remove|list ...   (gantry things group"
+          "  gantry things group create|describe|add|remove|list|things ...   (gantry things group"
               + " --help)");
     }
     j.add("");
@@ -731,7 +731,8 @@ final class OpsCommandLine {
   /** The help of one subcommand. */
   static String help(Sub sub) {
     StringJoiner j = new StringJoiner("\n", "", "\n");
-    j.add("Usage: " + sub.usage());
+    // the usage breaks before an option, never inside one
+    wrap("Usage: " + sub.usage(), "         ", " [", j);
     j.add("");
     j.add(sub.help());
     if (!sub.opts().isEmpty()) {
@@ -742,19 +743,41 @@ final class OpsCommandLine {
         width = Math.max(width, label(o).length());
       }
       for (Opt o : sub.opts()) {
-        String text = o.help();
-        j.add(
+        wrap(
             String.format(
                 Locale.ROOT,
                 "  %-" + width + "s  %s%s",
                 label(o),
-                text,
-                o.repeatable() ? " (may be repeated)" : ""));
+                o.help(),
+                o.repeatable() ? " (may be repeated)" : ""),
+            " ".repeat(width + 4),
+            " ",
+            j);
       }
     }
     j.add("");
     j.add(COMMON);
     return j.toString();
+  }
+
+  /** The help's width: lines are broken between words before it. */
+  static final int WIDTH = 100;
+
+  /**
+   * Adds {@code text} to {@code j}, broken before {@link #WIDTH} where {@code breakAt} starts (the
+   * space is dropped), later lines indented.
+   */
+  private static void wrap(String text, String indent, String breakAt, StringJoiner j) {
+    String rest = text;
+    while (rest.length() > WIDTH) {
+      int cut = rest.lastIndexOf(breakAt, WIDTH);
+      if (cut <= indent.length()) {
+        break;
+      }
+      j.add(rest.substring(0, cut));
+      rest = indent + rest.substring(cut + 1);
+    }
+    j.add(rest);
   }
 
   private static String label(Opt o) {
