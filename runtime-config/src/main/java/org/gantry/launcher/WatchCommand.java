@@ -136,8 +136,7 @@ final class WatchCommand {
         Duration.ofMillis(Math.round(Double.parseDouble(c.value("--interval").orElse("2")) * 1000));
     Duration giveUp = giveUp(interval);
     Deque<Snapshot> window = new ArrayDeque<>();
-    int drawn = 0;
-    boolean noted = false;
+    List<String> shown = List.of();
     boolean seen = false;
     long lastAnswer = System.nanoTime();
     String path = "/jobs/" + HubClient.segment(jobId);
@@ -163,13 +162,11 @@ final class WatchCommand {
                   + e.getMessage());
         }
         String note = CLOCK.format(Instant.now()) + " " + e.getMessage() + "; retrying";
-        if (terminal) {
-          // one line below the last view, rewritten while the hub is away, erased by the next view
-          out.print((noted ? "\033[1A" : "") + "\r\033[2K" + note + "\n");
-          if (!noted) {
-            drawn++;
-          }
-          noted = true;
+        if (terminal && !c.json()) {
+          // the last view stays, with the note below it until the hub answers again
+          List<String> withNote = new ArrayList<>(shown);
+          withNote.add(note);
+          out.print(screen(withNote));
         } else {
           out.println(note);
         }
@@ -192,18 +189,8 @@ final class WatchCommand {
         if (c.json()) {
           out.println(answer);
         } else if (terminal) {
-          List<String> lines = lines(s, observed, Instant.now());
-          StringBuilder sb = new StringBuilder();
-          if (drawn > 0) {
-            sb.append("\033[").append(drawn).append('A');
-          }
-          for (String line : lines) {
-            sb.append("\r\033[2K").append(line).append('\n');
-          }
-          sb.append("\033[J");
-          out.print(sb);
-          drawn = lines.size();
-          noted = false;
+          shown = lines(s, observed, Instant.now());
+          out.print(screen(shown));
         } else {
           out.println(oneLine(s, observed, Instant.now()));
         }
@@ -223,6 +210,19 @@ final class WatchCommand {
         return fail("interrupted");
       }
     }
+  }
+
+  /**
+   * The terminal view: cursor home, each line erased to its end, the rest of the screen erased.
+   * Drawing from the top of the screen (as watch(1) does) stays right when a line is wider than the
+   * terminal and wraps, which moving the cursor up by a line count would not.
+   */
+  static String screen(List<String> lines) {
+    StringBuilder sb = new StringBuilder("\033[H");
+    for (String line : lines) {
+      sb.append(line).append("\033[K\n");
+    }
+    return sb.append("\033[J").toString();
   }
 
   private int fail(String message) {

@@ -500,10 +500,11 @@ class JobsCommandTest {
     List<String> watch =
         List.of("jobs", "watch", "w", "--interval", "0.2", "--hub", base.toString());
     assertEquals(0, jobs.run(watch, Map.of(), true), err());
-    assertTrue(out().startsWith("\r\033[2Kjob w  COMPLETED  at "), out());
+    assertTrue(out().startsWith("\033[Hjob w  COMPLETED  at "), out());
     assertTrue(
         out()
-            .contains("\r\033[2Kprogress    [##############################] 3 of 3 done (100%)\n"),
+            .contains(
+                "\033[K\nprogress    [##############################] 3 of 3 done (100%)\033[K\n"),
         out());
     assertTrue(
         out()
