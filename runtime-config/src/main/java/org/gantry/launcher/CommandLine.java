@@ -37,12 +37,46 @@ final class CommandLine {
   /** Run the hub role. */
   record RunHub(HubOptions options) implements Command {}
 
-  /** {@code gantry jobs create}: the document is an absolute path, not read yet. */
-  record CreateJob(String thing, Path document, Optional<String> jobId, URI hub)
-      implements Command {}
+  /**
+   * {@code gantry jobs ...} or {@code gantry things ...}: a call (or several) of the hub's
+   * management API.
+   *
+   * @param command the subcommand, e.g. {@code "jobs cancel"} (see {@link OpsCommandLine#SUBS})
+   * @param options the subcommand's options in command-line order, each with its values (a flag's
+   *     value is the empty string; a file is an absolute path, not read yet)
+   * @param args the positional arguments
+   * @param tokenFile {@code --token-file}, not read yet
+   * @param json {@code --json}: print the hub's answer as it is
+   */
+  record HubCall(
+      String command,
+      Map<String, List<String>> options,
+      List<String> args,
+      URI hub,
+      Optional<Path> tokenFile,
+      boolean json)
+      implements Command {
 
-  /** {@code gantry jobs describe}. */
-  record DescribeJob(String jobId, URI hub) implements Command {}
+    HubCall {
+      Map<String, List<String>> copy = new LinkedHashMap<>();
+      options.forEach((k, v) -> copy.put(k, List.copyOf(v)));
+      options = java.util.Collections.unmodifiableMap(copy);
+      args = List.copyOf(args);
+    }
+
+    boolean has(String option) {
+      return options.containsKey(option);
+    }
+
+    Optional<String> value(String option) {
+      List<String> v = options.get(option);
+      return v == null ? Optional.empty() : Optional.of(v.get(0));
+    }
+
+    List<String> values(String option) {
+      return options.getOrDefault(option, List.of());
+    }
+  }
 
   /** {@code gantry demo}: empty means a fresh temporary folder. */
   record RunDemo(Optional<Path> dataDir) implements Command {}
@@ -56,9 +90,8 @@ final class CommandLine {
   private static final String TOP_HINT = "Run 'gantry --help' for usage.";
   private static final String GATEWAY_HINT = "Run 'gantry gateway --help' for usage.";
   private static final String HUB_HINT = "Run 'gantry hub --help' for usage.";
-  private static final String JOBS_HINT = "Run 'gantry jobs --help' for usage.";
   private static final String DEMO_HINT = "Run 'gantry demo --help' for usage.";
-  private static final List<String> HELP = List.of("--help", "-h");
+  static final List<String> HELP = List.of("--help", "-h");
 
   /**
    * What one command accepts.
@@ -120,28 +153,6 @@ final class CommandLine {
           Set.of(),
           List.of(),
           HUB_HINT);
-  private static final Spec JOBS_CREATE =
-      new Spec(
-          "jobs create",
-          Map.of(
-              "--thing",
-              "NAME",
-              "--document",
-              "FILE",
-              "--job-id",
-              "ID",
-              "--hub",
-              "http://HOST:PORT"),
-          Set.of(),
-          List.of(),
-          JOBS_HINT);
-  private static final Spec JOBS_DESCRIBE =
-      new Spec(
-          "jobs describe",
-          Map.of("--hub", "http://HOST:PORT"),
-          Set.of(),
-          List.of("JOB_ID"),
-          JOBS_HINT);
   private static final Spec DEMO =
       new Spec("demo", Map.of("--data", "DIR"), Set.of(), List.of(), DEMO_HINT);
 
@@ -153,6 +164,13 @@ final class CommandLine {
    * @param cwd the caller's working directory, against which relative paths are resolved
    */
   static Command parse(String[] args, Path home, Path cwd) {
+    return parse(args, home, cwd, Map.of());
+  }
+
+  /**
+   * @param env the environment: {@code GANTRY_HUB} is the default of {@code --hub}
+   */
+  static Command parse(String[] args, Path home, Path cwd, Map<String, String> env) {
     if (args.length == 0) {
       return new Refused("no command given", TOP_HINT);
     }
@@ -167,11 +185,12 @@ final class CommandLine {
     return switch (first) {
       case "gateway" -> parseGateway(rest, home, cwd);
       case "hub" -> parseHub(rest, home, cwd);
-      case "jobs" -> parseJobs(rest, cwd);
+      case "jobs", "things" -> OpsCommandLine.parse(first, rest, cwd, env);
       case "demo" -> parseDemo(rest, cwd);
       default ->
           new Refused(
-              "unknown command '" + first + "' (commands: gateway, hub, jobs, demo)", TOP_HINT);
+              "unknown command '" + first + "' (commands: gateway, hub, jobs, things, demo)",
+              TOP_HINT);
     };
   }
 
@@ -368,78 +387,6 @@ final class CommandLine {
             Optional.ofNullable(config)));
   }
 
-  private static Command parseJobs(String[] args, Path cwd) {
-    if (args.length == 0) {
-      return new Refused("jobs needs a subcommand: create or describe", JOBS_HINT);
-    }
-    String sub = args[0];
-    String[] rest = Arrays.copyOfRange(args, 1, args.length);
-    if (HELP.contains(sub) || asksForHelp(rest)) {
-      return new Help(jobsHelp());
-    }
-    return switch (sub) {
-      case "create" -> parseJobsCreate(rest, cwd);
-      case "describe" -> parseJobsDescribe(rest);
-      default ->
-          new Refused(
-              "unknown jobs subcommand '" + sub + "' (subcommands: create, describe)", JOBS_HINT);
-    };
-  }
-
-  private static Command parseJobsCreate(String[] args, Path cwd) {
-    Object split = split(args, JOBS_CREATE);
-    if (split instanceof Refused refused) {
-      return refused;
-    }
-    Map<String, String> options = ((Parsed) split).options();
-    for (Map.Entry<String, String> e : options.entrySet()) {
-      String value = e.getValue();
-      Optional<String> problem =
-          switch (e.getKey()) {
-            case "--thing" -> checkThingName(value);
-            case "--document" -> checkPath(cwd, value);
-            case "--job-id" -> checkJobId(value);
-            case "--hub" -> checkHubUrl(value);
-            default -> Optional.empty();
-          };
-      if (problem.isPresent()) {
-        return bad(e.getKey(), problem.get(), JOBS_CREATE);
-      }
-    }
-    for (String required : List.of("--thing", "--document")) {
-      if (!options.containsKey(required)) {
-        return new Refused(
-            "jobs create needs " + required + " " + JOBS_CREATE.valued().get(required), JOBS_HINT);
-      }
-    }
-    return new CreateJob(
-        options.get("--thing"),
-        absolute(cwd, options.get("--document")),
-        Optional.ofNullable(options.get("--job-id")),
-        hubUri(options.get("--hub")));
-  }
-
-  private static Command parseJobsDescribe(String[] args) {
-    Object split = split(args, JOBS_DESCRIBE);
-    if (split instanceof Refused refused) {
-      return refused;
-    }
-    Parsed parsed = (Parsed) split;
-    String hub = parsed.options().get("--hub");
-    if (hub != null) {
-      Optional<String> problem = checkHubUrl(hub);
-      if (problem.isPresent()) {
-        return bad("--hub", problem.get(), JOBS_DESCRIBE);
-      }
-    }
-    String jobId = parsed.positionals().get(0);
-    Optional<String> problem = checkJobId(jobId);
-    if (problem.isPresent()) {
-      return new Refused("bad JOB_ID: " + problem.get(), JOBS_HINT);
-    }
-    return new DescribeJob(jobId, hubUri(hub));
-  }
-
   private static Command parseDemo(String[] args, Path cwd) {
     if (asksForHelp(args)) {
       return new Help(demoHelp());
@@ -459,7 +406,7 @@ final class CommandLine {
     return new RunDemo(Optional.of(absolute(cwd, data)));
   }
 
-  private static URI hubUri(String value) {
+  static URI hubUri(String value) {
     if (value == null) {
       return DEFAULT_HUB;
     }
@@ -721,7 +668,11 @@ final class CommandLine {
                       the operations installed (features gantry-gateway, gantry-op-diagnostics).
           hub         Run the hub role in the foreground: an embedded MQTT broker, the AWS IoT
                       Jobs device API and the management HTTP API (feature gantry-hub).
-          jobs        Create and describe jobs through a hub's management API.
+          jobs        Operators' commands for jobs on a hub: list, create (targets, rollout,
+                      abort, timeouts, retries), describe, cancel, delete, executions, and
+                      watch, a live view of a rollout.
+          things      Operators' commands for things and thing groups on a hub: list,
+                      create, describe, their jobs, principals; things group ....
           demo        Start a hub and a gateway on this machine, send them sample jobs, show
                       what happens, stop both.
 
@@ -782,9 +733,11 @@ final class CommandLine {
         "Runs the hub role (feature " + String.join(", ", Role.HUB.features()) + ") in the",
         "foreground until SIGTERM or SIGINT, then stops it cleanly (at most 20 s): an embedded",
         "MQTT broker, the AWS IoT Jobs device API on it, and the management HTTP API in the AWS IoT",
-        "REST shapes (CreateThing, CreateJob, DescribeJob, GetJobDocument, DescribeJobExecution,",
-        "ListJobExecutionsForJob). Everything listens on 127.0.0.1 only; there is no",
-        "authentication yet. Jobs and executions are kept in the data folder: a restart loses none.",
+        "REST shapes (things, thing groups, jobs and executions: see 'gantry jobs --help' and",
+        "'gantry things --help'). Everything listens on 127.0.0.1 only; the API asks for a bearer",
+        "token or a SigV4 signature once api.auth.* is set in org.gantry.hub.cfg (see",
+        "bundles/hub/README.md). Jobs and executions are kept in the data folder: a restart loses",
+        "none.",
         "At start the *.cfg files of the config folder are copied to the data folder's config/",
         "with the options below applied on top; that copy is what runs.",
         "",
@@ -810,33 +763,6 @@ final class CommandLine {
         "",
         "Exit status: 0 after a clean stop, 1 if the runtime could not start (a port in use),",
         "2 for a bad command line or configuration.",
-        "");
-  }
-
-  static String jobsHelp() {
-    return String.join(
-        "\n",
-        "Usage: gantry jobs create --thing NAME --document FILE [--job-id ID] [--hub URL]",
-        "       gantry jobs describe JOB_ID [--hub URL]",
-        "",
-        "A small client of a hub's management API (the AWS IoT REST shapes).",
-        "",
-        "  create    Creates the thing if the hub does not know it yet (CreateThing), then a",
-        "            snapshot job with that one target and the document inline (CreateJob), and",
-        "            prints the job's id and ARN.",
-        "  describe  Prints the job (DescribeJob) and one line per execution with its status and",
-        "            statusDetails (ListJobExecutionsForJob, DescribeJobExecution).",
-        "",
-        "Options:",
-        "  --thing NAME     The target thing, 1-128 of a-z A-Z 0-9 : _ -.",
-        "  --document FILE  The job document, JSON, at most 32,768 characters, e.g.",
-        "                   {\"operation\": \"diagnostics\"}",
-        "  --job-id ID      1-64 of a-z A-Z 0-9 _ -. Default: job-<UTC date and time>-<4 hex digits>.",
-        "  --hub URL        The hub's management API. Default: " + DEFAULT_HUB,
-        "  -h, --help       Print this help and exit.",
-        "",
-        "Exit status: 0 on success, 1 when the hub refuses the request (its message is printed)",
-        "or cannot be reached, 2 for a bad command line or an unreadable document file.",
         "");
   }
 

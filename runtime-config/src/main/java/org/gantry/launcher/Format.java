@@ -86,4 +86,60 @@ final class Format {
   static String elapsed(long nanos) {
     return String.format(java.util.Locale.ROOT, "%.2f s", nanos / 1e9);
   }
+
+  /**
+   * A table for people: a header row and the rows, each column as wide as its widest cell, two
+   * spaces between columns, no trailing spaces.
+   */
+  static java.util.List<String> table(
+      java.util.List<String> headers, java.util.List<java.util.List<String>> rows) {
+    int[] width = new int[headers.size()];
+    for (int i = 0; i < width.length; i++) {
+      width[i] = headers.get(i).length();
+      for (java.util.List<String> row : rows) {
+        width[i] = Math.max(width[i], row.get(i).length());
+      }
+    }
+    java.util.List<String> lines = new java.util.ArrayList<>();
+    lines.add(row(headers, width));
+    for (java.util.List<String> row : rows) {
+      lines.add(row(row, width));
+    }
+    return lines;
+  }
+
+  private static String row(java.util.List<String> cells, int[] width) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < cells.size(); i++) {
+      if (i > 0) {
+        sb.append("  ");
+      }
+      sb.append(cells.get(i));
+      if (i < cells.size() - 1) {
+        sb.append(" ".repeat(width[i] - cells.get(i).length()));
+      }
+    }
+    return sb.toString();
+  }
+
+  /** A progress bar of {@code width} cells: {@code [#####.....]}; empty when total is 0. */
+  static String bar(long done, long total, int width) {
+    int filled = total <= 0 ? 0 : (int) Math.min(width, done * width / total);
+    return "[" + "#".repeat(filled) + ".".repeat(width - filled) + "]";
+  }
+
+  /** A percentage with at most one decimal: {@code 12.5%}, {@code 100%}. */
+  static String percent(double p) {
+    String s = String.format(java.util.Locale.ROOT, "%.1f", p);
+    return (s.endsWith(".0") ? s.substring(0, s.length() - 2) : s) + "%";
+  }
+
+  /** The first line of a message, for one-line errors. */
+  static String firstLine(String message) {
+    if (message == null) {
+      return "";
+    }
+    int nl = message.indexOf('\n');
+    return nl < 0 ? message : message.substring(0, nl);
+  }
 }

@@ -71,20 +71,33 @@ final class HubClient {
   static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
   static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(15);
 
+  /** The most pages a list is followed through: a hub that kept answering a token would loop. */
+  static final int MAX_PAGES = 10_000;
+
   private final URI base;
   private final HttpClient http;
   private final Duration requestTimeout;
+  private final Optional<String> token;
 
   /**
    * @param base {@code http://host:port}, without a trailing slash
    */
   HubClient(URI base) {
-    this(base, CONNECT_TIMEOUT, REQUEST_TIMEOUT);
+    this(base, CONNECT_TIMEOUT, REQUEST_TIMEOUT, Optional.empty());
   }
 
   HubClient(URI base, Duration connectTimeout, Duration requestTimeout) {
+    this(base, connectTimeout, requestTimeout, Optional.empty());
+  }
+
+  /**
+   * @param token the bearer token sent as {@code Authorization: Bearer <token>} on every call, if
+   *     any
+   */
+  HubClient(URI base, Duration connectTimeout, Duration requestTimeout, Optional<String> token) {
     this.base = base;
     this.requestTimeout = requestTimeout;
+    this.token = token;
     this.http =
         HttpClient.newBuilder()
             .connectTimeout(connectTimeout)
@@ -133,7 +146,11 @@ final class HubClient {
 
   /** DescribeJob. */
   Job describeJob(String jobId) throws HubException {
-    JsonObject o = call("GET", "/jobs/" + jobId, null);
+    return job(call("GET", "/jobs/" + jobId, null), jobId);
+  }
+
+  /** A DescribeJob answer as a {@link Job}. */
+  static Job job(JsonObject o, String jobId) throws HubException {
     JsonObject job = object(o, "job");
     List<String> targets = new ArrayList<>();
     JsonElement t = job.get("targets");
@@ -188,7 +205,12 @@ final class HubClient {
 
   /** DescribeJobExecution of the latest execution. */
   Execution describeExecution(String thingName, String jobId) throws HubException {
-    JsonObject o = call("GET", "/things/" + thingName + "/jobs/" + jobId, null);
+    return execution(
+        call("GET", "/things/" + thingName + "/jobs/" + jobId, null), thingName, jobId);
+  }
+
+  /** A DescribeJobExecution answer as an {@link Execution}. */
+  static Execution execution(JsonObject o, String thingName, String jobId) throws HubException {
     JsonObject x = object(o, "execution");
     Map<String, String> details = new LinkedHashMap<>();
     JsonElement sd = x.get("statusDetails");
@@ -226,6 +248,55 @@ final class HubClient {
     }
   }
 
+  /**
+   * One management API call as it is: the hub's JSON answer, or a {@link HubException}. {@code
+   * path} is already percent-encoded where needed (see {@link #segment}).
+   */
+  JsonObject request(String method, String path, JsonObject body, Map<String, String> headers)
+      throws HubException {
+    return call(method, path, body, headers);
+  }
+
+  /**
+   * A list operation followed through every page ({@code nextToken}): the items of {@code field} of
+   * every page, in order.
+   *
+   * @param query the query without {@code nextToken}, e.g. {@code status=QUEUED}, or empty
+   */
+  JsonArray list(String path, String query, String field) throws HubException {
+    JsonArray all = new JsonArray();
+    String next = null;
+    for (int page = 0; page < MAX_PAGES; page++) {
+      StringBuilder q = new StringBuilder(query);
+      if (next != null) {
+        q.append(q.length() == 0 ? "" : "&").append("nextToken=").append(encode(next));
+      }
+      JsonObject o = call("GET", path + (q.length() == 0 ? "" : "?" + q), null, Map.of());
+      JsonElement items = o.get(field);
+      if (items != null && items.isJsonArray()) {
+        all.addAll(items.getAsJsonArray());
+      }
+      next = string(o, "nextToken").orElse(null);
+      if (next == null || next.isEmpty()) {
+        return all;
+      }
+    }
+    throw new HubException(
+        200,
+        "",
+        "the hub's list " + path + " has more than " + MAX_PAGES + " pages: it never ends");
+  }
+
+  /** One path segment, percent-encoded (a thing or group name may hold a colon). */
+  static String segment(String s) {
+    return encode(s).replace("+", "%20");
+  }
+
+  /** Form-encoding for a query value. */
+  static String encode(String s) {
+    return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+
   /** The thing name at the end of a thing ARN ({@code arn:aws:iot:R:A:thing/NAME}), or as is. */
   static String thingName(String arnOrName) {
     int slash = arnOrName.lastIndexOf(":thing/");
@@ -233,9 +304,16 @@ final class HubClient {
   }
 
   private JsonObject call(String method, String path, JsonObject body) throws HubException {
+    return call(method, path, body, Map.of());
+  }
+
+  private JsonObject call(String method, String path, JsonObject body, Map<String, String> headers)
+      throws HubException {
     URI uri = URI.create(base + path);
     HttpRequest.Builder request =
         HttpRequest.newBuilder(uri).timeout(requestTimeout).header("Accept", "application/json");
+    token.ifPresent(t -> request.header("Authorization", "Bearer " + t));
+    headers.forEach(request::header);
     if (body == null) {
       request.method(method, HttpRequest.BodyPublishers.noBody());
     } else {
@@ -281,7 +359,11 @@ final class HubClient {
       Thread.currentThread().interrupt();
       throw new HubException("interrupted while waiting for the hub at " + base, e);
     }
-    JsonObject answer = parse(response.body());
+    // AWS answers some calls (DeleteJob, AddThingToThingGroup) with no body at all.
+    JsonObject answer =
+        response.body().isBlank() && response.statusCode() / 100 == 2
+            ? new JsonObject()
+            : parse(response.body());
     if (response.statusCode() / 100 == 2) {
       if (answer == null) {
         throw new HubException(
@@ -330,7 +412,7 @@ final class HubClient {
     }
   }
 
-  private static JsonObject object(JsonObject o, String field) throws HubException {
+  static JsonObject object(JsonObject o, String field) throws HubException {
     JsonElement e = o.get(field);
     if (e == null || !e.isJsonObject()) {
       throw new HubException(200, "", "the hub's answer has no '" + field + "' object");
@@ -338,7 +420,7 @@ final class HubClient {
     return e.getAsJsonObject();
   }
 
-  private static Optional<String> string(JsonObject o, String field) {
+  static Optional<String> string(JsonObject o, String field) {
     JsonElement e = o.get(field);
     if (e == null || !e.isJsonPrimitive()) {
       return Optional.empty();
@@ -346,7 +428,7 @@ final class HubClient {
     return Optional.of(e.getAsString());
   }
 
-  private static long number(JsonObject o, String field) {
+  static long number(JsonObject o, String field) {
     JsonElement e = o.get(field);
     try {
       return e != null && e.isJsonPrimitive() ? e.getAsLong() : 0;
@@ -356,7 +438,7 @@ final class HubClient {
   }
 
   /** AWS REST JSON timestamps are epoch seconds, with any fraction. */
-  private static Optional<Instant> time(JsonObject o, String field) {
+  static Optional<Instant> time(JsonObject o, String field) {
     JsonElement e = o.get(field);
     if (e == null || !e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
       return Optional.empty();

@@ -1,7 +1,6 @@
 package org.gantry.launcher;
 
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -13,17 +12,9 @@ import java.security.SecureRandom;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.List;
 import java.util.Locale;
-import org.gantry.launcher.CommandLine.CreateJob;
-import org.gantry.launcher.CommandLine.DescribeJob;
 
-/**
- * {@code gantry jobs create} and {@code gantry jobs describe}: a management API client for people.
- * Results go to stdout; a refusal or an unreachable hub is one {@code gantry: ...} line on stderr
- * and exit status 1; a document file that cannot be used is exit status 2, before the hub is asked
- * anything.
- */
+/** What {@code gantry jobs} needs besides the calls: job ids, document files, execution lines. */
 final class JobsCommand {
 
   /** The most characters AWS IoT (and the hub) accept in a job document. */
@@ -33,13 +24,7 @@ final class JobsCommand {
       DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT);
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  private final PrintStream out;
-  private final PrintStream err;
-
-  JobsCommand(PrintStream out, PrintStream err) {
-    this.out = out;
-    this.err = err;
-  }
+  private JobsCommand() {}
 
   /**
    * A job id for when none is given: {@code job-<UTC yyyyMMdd-HHmmss>-<4 hex digits>}, 24
@@ -105,65 +90,6 @@ final class JobsCommand {
     return text;
   }
 
-  int create(CreateJob command) {
-    String document;
-    try {
-      document = readDocument(command.document());
-    } catch (ConfigException e) {
-      return fail(Main.USAGE, e.getMessage());
-    }
-    String jobId = command.jobId().orElseGet(JobsCommand::generateJobId);
-    HubClient hub = new HubClient(command.hub());
-    try {
-      HubClient.Thing thing = hub.createThing(command.thing());
-      String arn = hub.createJob(jobId, List.of(thing.arn()), document, null);
-      out.println("thing " + thing.name() + ": " + thing.arn());
-      out.println("job " + jobId + " created: " + arn);
-      String hubOption =
-          command.hub().equals(CommandLine.DEFAULT_HUB) ? "" : " --hub " + command.hub();
-      out.println("follow it with: gantry jobs describe " + jobId + hubOption);
-      out.flush();
-      return Main.OK;
-    } catch (HubException e) {
-      return fail(Main.FAILED, refusal(e, "create job " + jobId));
-    }
-  }
-
-  int describe(DescribeJob command) {
-    HubClient hub = new HubClient(command.hub());
-    try {
-      HubClient.Job job = hub.describeJob(command.jobId());
-      List<HubClient.ExecutionSummary> executions = hub.listExecutions(command.jobId());
-      out.println(
-          "job "
-              + job.jobId()
-              + "  "
-              + job.status()
-              + "  "
-              + job.targetSelection()
-              + "  created "
-              + Format.time(job.createdAt())
-              + "  "
-              + job.targets().size()
-              + (job.targets().size() == 1 ? " target" : " targets")
-              + "  "
-              + job.arn());
-      job.description().ifPresent(d -> out.println("  " + d));
-      if (executions.isEmpty()) {
-        out.println("  no executions");
-      }
-      int width = executions.stream().mapToInt(e -> e.thingName().length()).max().orElse(0);
-      for (HubClient.ExecutionSummary summary : executions) {
-        HubClient.Execution x = hub.describeExecution(summary.thingName(), command.jobId());
-        out.println(line(x, width));
-      }
-      out.flush();
-      return Main.OK;
-    } catch (HubException e) {
-      return fail(Main.FAILED, refusal(e, "describe job " + command.jobId()));
-    }
-  }
-
   /** One execution on one line: thing, status, numbers, last update, statusDetails. */
   static String line(HubClient.Execution x, int thingWidth) {
     return String.format(
@@ -175,22 +101,5 @@ final class JobsCommand {
         x.versionNumber(),
         Format.time(x.lastUpdatedAt()),
         Format.details(x.statusDetails()));
-  }
-
-  private static String refusal(HubException e, String what) {
-    if (e.status() == 0) {
-      return e.getMessage();
-    }
-    return "the hub refused to "
-        + what
-        + ": "
-        + e.getMessage()
-        + (e.type().isEmpty() ? "" : " (" + e.type() + ", HTTP " + e.status() + ")");
-  }
-
-  private int fail(int status, String message) {
-    err.println("gantry: " + message);
-    err.flush();
-    return status;
   }
 }

@@ -15,9 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.gantry.launcher.CommandLine.Command;
-import org.gantry.launcher.CommandLine.CreateJob;
-import org.gantry.launcher.CommandLine.DescribeJob;
 import org.gantry.launcher.CommandLine.Help;
+import org.gantry.launcher.CommandLine.HubCall;
 import org.gantry.launcher.CommandLine.Refused;
 import org.gantry.launcher.CommandLine.RunDemo;
 import org.gantry.launcher.CommandLine.RunGateway;
@@ -48,13 +47,31 @@ public final class Main {
   private final PrintStream out;
   private final PrintStream err;
   private final LauncherLog log;
+  private final Map<String, String> env;
+  private final boolean terminal;
 
   Main(Path home, Path cwd, PrintStream out, PrintStream err) {
+    this(home, cwd, out, err, Map.of(), false);
+  }
+
+  /**
+   * @param env the environment ({@code GANTRY_HUB}, {@code GANTRY_HUB_TOKEN})
+   * @param terminal whether stdout is an ANSI terminal (for {@code jobs watch})
+   */
+  Main(
+      Path home,
+      Path cwd,
+      PrintStream out,
+      PrintStream err,
+      Map<String, String> env,
+      boolean terminal) {
     this.home = home;
     this.cwd = cwd;
     this.out = out;
     this.err = err;
     this.log = new LauncherLog(out, "Launcher");
+    this.env = env;
+    this.terminal = terminal;
   }
 
   public static void main(String[] args) {
@@ -63,12 +80,16 @@ public final class Main {
     String cwdEnv = System.getenv("GANTRY_CWD");
     Path cwd =
         Path.of(cwdEnv != null && !cwdEnv.isEmpty() ? cwdEnv : System.getProperty("user.dir"));
-    int status = new Main(home, cwd, System.out, System.err).run(args);
+    // System.console() is there only when stdin and stdout are both a terminal; TERM=dumb (an
+    // editor's shell, some CI runners) cannot move the cursor.
+    String term = System.getenv("TERM");
+    boolean terminal = System.console() != null && term != null && !term.equals("dumb");
+    int status = new Main(home, cwd, System.out, System.err, System.getenv(), terminal).run(args);
     System.exit(status);
   }
 
   int run(String[] args) {
-    Command command = CommandLine.parse(args, home, cwd);
+    Command command = CommandLine.parse(args, home, cwd, env);
     if (command instanceof Help help) {
       out.print(help.text());
       out.flush();
@@ -86,11 +107,8 @@ public final class Main {
     if (command instanceof RunHub hub) {
       return runHub(hub.options());
     }
-    if (command instanceof CreateJob create) {
-      return new JobsCommand(out, err).create(create);
-    }
-    if (command instanceof DescribeJob describe) {
-      return new JobsCommand(out, err).describe(describe);
+    if (command instanceof HubCall call) {
+      return new OpsCommand(out, err, env, terminal).run(call);
     }
     if (home == null) {
       return refuse(FAILED, "gantry.home is not set: start Gantry with bin/gantry");

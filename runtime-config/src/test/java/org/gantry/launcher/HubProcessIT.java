@@ -105,7 +105,7 @@ class HubProcessIT {
     assertEquals(
         "thing press-7: arn:aws:iot:us-east-1:000000000000:thing/press-7\n"
             + "job it-diagnostics created: arn:aws:iot:us-east-1:000000000000:job/it-diagnostics\n"
-            + "follow it with: gantry jobs describe it-diagnostics --hub "
+            + "follow it with: gantry jobs watch it-diagnostics --hub "
             + hubUrl,
         created.out());
     assertTrue(Files.exists(diagnostics));

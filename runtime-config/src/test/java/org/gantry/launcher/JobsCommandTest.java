@@ -27,8 +27,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.gantry.launcher.CommandLine.CreateJob;
-import org.gantry.launcher.CommandLine.DescribeJob;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,6 +43,9 @@ class JobsCommandTest {
 
   private record Request(String method, String path, String body) {}
 
+  /** Authorization and x-amzn-principal of each request, in order ("-" when absent). */
+  private final List<String> headers = Collections.synchronizedList(new ArrayList<>());
+
   @TempDir Path dir;
 
   private HttpServer server;
@@ -55,10 +56,49 @@ class JobsCommandTest {
 
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-  private final JobsCommand jobs =
-      new JobsCommand(
-          new PrintStream(out, true, StandardCharsets.UTF_8),
-          new PrintStream(err, true, StandardCharsets.UTF_8));
+  private final Jobs jobs = new Jobs();
+
+  /** {@code gantry jobs create} and {@code describe} as typed, through {@link Main}. */
+  private final class Jobs {
+    private int run(List<String> args) {
+      return run(args, Map.of());
+    }
+
+    private int run(List<String> args, Map<String, String> env) {
+      return run(args, env, false);
+    }
+
+    private int run(List<String> args, Map<String, String> env, boolean terminal) {
+      return new Main(
+              null,
+              dir,
+              new PrintStream(out, true, StandardCharsets.UTF_8),
+              new PrintStream(err, true, StandardCharsets.UTF_8),
+              env,
+              terminal)
+          .run(args.toArray(String[]::new));
+    }
+
+    int create(String thing, Path document, Optional<String> jobId, URI hub) {
+      List<String> args =
+          new ArrayList<>(
+              List.of(
+                  "jobs",
+                  "create",
+                  "--thing",
+                  thing,
+                  "--document",
+                  document.toString(),
+                  "--hub",
+                  hub.toString()));
+      jobId.ifPresent(id -> args.addAll(List.of("--job-id", id)));
+      return run(args);
+    }
+
+    int describe(String jobId, URI hub) {
+      return run(List.of("jobs", "describe", jobId, "--hub", hub.toString()));
+    }
+  }
 
   @BeforeEach
   void start() throws IOException {
@@ -78,6 +118,10 @@ class JobsCommandTest {
     String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
     String path = ex.getRequestURI().toString();
     requests.add(new Request(ex.getRequestMethod(), path, body));
+    headers.add(
+        Optional.ofNullable(ex.getRequestHeaders().getFirst("Authorization")).orElse("-")
+            + " "
+            + Optional.ofNullable(ex.getRequestHeaders().getFirst("x-amzn-principal")).orElse("-"));
     Answer a = answers.get(ex.getRequestMethod() + " " + path);
     if (a == null) {
       a =
@@ -135,7 +179,7 @@ class JobsCommandTest {
         null,
         "{\"jobArn\":\"arn:aws:iot:us-east-1:000000000000:job/j-1\",\"jobId\":\"j-1\"}");
     String doc = "{\"operation\": \"diagnostics\"}\n";
-    int status = jobs.create(new CreateJob("press-7", document(doc), Optional.of("j-1"), base));
+    int status = jobs.create("press-7", document(doc), Optional.of("j-1"), base);
 
     assertEquals(0, status, err());
     assertEquals(2, requests.size(), requests.toString());
@@ -150,7 +194,7 @@ class JobsCommandTest {
         "thing press-7: "
             + ARN
             + "\njob j-1 created: arn:aws:iot:us-east-1:000000000000:job/j-1\n"
-            + "follow it with: gantry jobs describe j-1 --hub "
+            + "follow it with: gantry jobs watch j-1 --hub "
             + base
             + "\n",
         out());
@@ -167,8 +211,7 @@ class JobsCommandTest {
     script("PUT /jobs/j-2", 200, null, "{\"jobArn\":\"arn:j-2\",\"jobId\":\"j-2\"}");
     assertEquals(
         0,
-        jobs.create(
-            new CreateJob("press-7", document("{\"operation\":\"x\"}"), Optional.of("j-2"), base)),
+        jobs.create("press-7", document("{\"operation\":\"x\"}"), Optional.of("j-2"), base),
         err());
     JsonObject created = JsonParser.parseString(requests.get(1).body()).getAsJsonObject();
     assertEquals("press-7", created.getAsJsonArray("targets").get(0).getAsString());
@@ -178,7 +221,7 @@ class JobsCommandTest {
   void withoutAJobIdOneIsGenerated() throws Exception {
     script("POST /things/t", 200, null, "{\"thingArn\":\"arn:t\"}");
     answers.put("PUT", null);
-    int status = jobs.create(new CreateJob("t", document("{}"), Optional.empty(), base));
+    int status = jobs.create("t", document("{}"), Optional.empty(), base);
     assertEquals(1, status, "nothing scripted for the generated id: the hub's 404 is reported");
     String path = requests.get(1).path();
     assertTrue(path.matches("/jobs/job-\\d{8}-\\d{6}-[0-9a-f]{4}"), path);
@@ -194,7 +237,7 @@ class JobsCommandTest {
         409,
         "ResourceAlreadyExistsException:http://internal.amazon.com/coral/",
         "{\"message\":\"Job j-1 already exists.\"}");
-    int status = jobs.create(new CreateJob("t", document("{}"), Optional.of("j-1"), base));
+    int status = jobs.create("t", document("{}"), Optional.of("j-1"), base);
     assertEquals(1, status);
     assertEquals(
         "gantry: the hub refused to create job j-1: Job j-1 already exists."
@@ -206,7 +249,7 @@ class JobsCommandTest {
   @Test
   void anUnreachableHubIsOneSentenceAndExitsOne() throws Exception {
     server.stop(0);
-    int status = jobs.create(new CreateJob("t", document("{}"), Optional.of("j"), base));
+    int status = jobs.create("t", document("{}"), Optional.of("j"), base);
     assertEquals(1, status);
     assertEquals(
         "gantry: cannot reach the hub at "
@@ -229,7 +272,7 @@ class JobsCommandTest {
   @Test
   void anAnswerThatIsNotJsonIsNotMistakenForSuccess() throws Exception {
     script("POST /things/t", 200, null, "<html>router login</html>");
-    int status = jobs.create(new CreateJob("t", document("{}"), Optional.of("j"), base));
+    int status = jobs.create("t", document("{}"), Optional.of("j"), base);
     assertEquals(1, status);
     assertTrue(err().contains("is not a JSON object: is this the hub's management API?"), err());
   }
@@ -237,32 +280,32 @@ class JobsCommandTest {
   @Test
   void documentFilesThatCannotBeUsedExitTwoBeforeAnyRequest() throws Exception {
     Path missing = dir.resolve("missing.json");
-    assertEquals(2, jobs.create(new CreateJob("t", missing, Optional.empty(), base)));
+    assertEquals(2, jobs.create("t", missing, Optional.empty(), base));
     assertEquals(
         "gantry: cannot read the document " + missing + ": there is no such file\n", err());
 
     err.reset();
     Path big = Files.writeString(dir.resolve("big.json"), "x".repeat(32_769));
-    assertEquals(2, jobs.create(new CreateJob("t", big, Optional.empty(), base)));
+    assertEquals(2, jobs.create("t", big, Optional.empty(), base));
     assertTrue(err().contains("has 32769 characters; a job document has at most 32768"), err());
 
     err.reset();
     Path huge = Files.writeString(dir.resolve("huge.json"), "x".repeat(200_000));
-    assertEquals(2, jobs.create(new CreateJob("t", huge, Optional.empty(), base)));
+    assertEquals(2, jobs.create("t", huge, Optional.empty(), base));
     assertTrue(err().contains("has 200000 bytes"), err());
 
     err.reset();
     Path latin1 = Files.write(dir.resolve("latin1.json"), new byte[] {'{', (byte) 0xe9, '}'});
-    assertEquals(2, jobs.create(new CreateJob("t", latin1, Optional.empty(), base)));
+    assertEquals(2, jobs.create("t", latin1, Optional.empty(), base));
     assertTrue(err().contains("it is not UTF-8 text"), err());
 
     err.reset();
-    assertEquals(2, jobs.create(new CreateJob("t", dir, Optional.empty(), base)));
+    assertEquals(2, jobs.create("t", dir, Optional.empty(), base));
     assertTrue(err().contains("it is a folder"), err());
 
     err.reset();
     Path empty = Files.writeString(dir.resolve("empty.json"), " \n");
-    assertEquals(2, jobs.create(new CreateJob("t", empty, Optional.empty(), base)));
+    assertEquals(2, jobs.create("t", empty, Optional.empty(), base));
     assertTrue(err().endsWith("is empty\n"), err());
 
     assertEquals(List.of(), requests, "the hub is never asked");
@@ -309,7 +352,7 @@ class JobsCommandTest {
             + "{\"detailsMap\":{}},\"thingArn\":\"arn:aws:iot:r:1:thing/b\","
             + "\"lastUpdatedAt\":1700000001,\"executionNumber\":1,\"versionNumber\":1}}");
 
-    assertEquals(0, jobs.describe(new DescribeJob("j-1", base)), err());
+    assertEquals(0, jobs.describe("j-1", base), err());
     assertEquals(
         String.join(
             "\n",
@@ -328,7 +371,7 @@ class JobsCommandTest {
         404,
         "ResourceNotFoundException",
         "{\"message\":\"Job nope does not exist.\"}");
-    assertEquals(1, jobs.describe(new DescribeJob("nope", base)));
+    assertEquals(1, jobs.describe("nope", base));
     assertEquals(
         "gantry: the hub refused to describe job nope: Job nope does not exist."
             + " (ResourceNotFoundException, HTTP 404)\n",
@@ -354,5 +397,131 @@ class JobsCommandTest {
     assertEquals("press-7", HubClient.thingName(ARN));
     assertEquals("a:b", HubClient.thingName("arn:aws:iot:r:1:thing/a:b"));
     assertEquals("plain", HubClient.thingName("plain"));
+  }
+
+  @Test
+  void listsFollowEveryPageAndPrintATableOrWithJsonEveryItem() {
+    script(
+        "GET /jobs?status=IN_PROGRESS",
+        200,
+        null,
+        "{\"jobs\":[{\"jobId\":\"a\",\"status\":\"IN_PROGRESS\",\"targetSelection\":"
+            + "\"SNAPSHOT\",\"createdAt\":1700000000,\"lastUpdatedAt\":1700000001}],"
+            + "\"nextToken\":\"p+2/=\"}");
+    script(
+        "GET /jobs?status=IN_PROGRESS&nextToken=p%2B2%2F%3D",
+        200,
+        null,
+        "{\"jobs\":[{\"jobId\":\"b-longer\",\"status\":\"IN_PROGRESS\","
+            + "\"targetSelection\":\"CONTINUOUS\",\"createdAt\":1700000002}]}");
+    String hub = base.toString();
+    assertEquals(0, jobs.run(List.of("jobs", "list", "--status", "IN_PROGRESS", "--hub", hub)));
+    assertEquals(
+        String.join(
+            "\n",
+            "JOB_ID    STATUS       SELECTION   CREATED               UPDATED",
+            "a         IN_PROGRESS  SNAPSHOT    2023-11-14T22:13:20Z  2023-11-14T22:13:21Z",
+            "b-longer  IN_PROGRESS  CONTINUOUS  2023-11-14T22:13:22Z  -",
+            ""),
+        out());
+    out.reset();
+    assertEquals(
+        0, jobs.run(List.of("jobs", "list", "--status", "IN_PROGRESS", "--json", "--hub", hub)));
+    JsonObject json = JsonParser.parseString(out()).getAsJsonObject();
+    assertEquals(2, json.getAsJsonArray("jobs").size(), out());
+    assertEquals(
+        "b-longer",
+        json.getAsJsonArray("jobs").get(1).getAsJsonObject().get("jobId").getAsString());
+  }
+
+  @Test
+  void theTokenGoesInTheAuthorizationHeaderFromTheEnvironmentOrAFile() throws Exception {
+    script("PUT /things/t/principals", 200, null, "{}");
+    String hub = base.toString();
+    List<String> attach =
+        List.of("things", "attach", "t", "--principal", "gw-c1.plant", "--hub", hub);
+    assertEquals(0, jobs.run(attach, Map.of("GANTRY_HUB_TOKEN", "s3cret")), err());
+    assertEquals("principal gw-c1.plant attached to t\n", out());
+    Path file = Files.writeString(dir.resolve("hub.token"), "from-file\n");
+    List<String> withFile = new ArrayList<>(attach);
+    withFile.addAll(List.of("--token-file", file.toString()));
+    assertEquals(0, jobs.run(withFile, Map.of("GANTRY_HUB_TOKEN", "s3cret")), err());
+    assertEquals(0, jobs.run(attach), err());
+    assertEquals(
+        List.of("Bearer s3cret gw-c1.plant", "Bearer from-file gw-c1.plant", "- gw-c1.plant"),
+        headers);
+
+    Files.writeString(file, "\n");
+    assertEquals(2, jobs.run(withFile));
+    assertEquals("gantry: the token file " + file + " is empty\n", err());
+    err.reset();
+    assertEquals(2, jobs.run(attach, Map.of("GANTRY_HUB_TOKEN", "two words")));
+    assertTrue(err().startsWith("gantry: GANTRY_HUB_TOKEN holds characters"), err());
+    assertEquals(3, requests.size(), "a bad token asks the hub nothing");
+  }
+
+  @Test
+  void aRefusalNamesWhatWasAskedWithTheAwsErrorType() {
+    script(
+        "PUT /jobs/j-1/cancel",
+        409,
+        "InvalidStateTransitionException",
+        "{\"message\":\"Job j-1 is COMPLETED and cannot be canceled.\"}");
+    assertEquals(
+        1,
+        jobs.run(
+            List.of(
+                "jobs",
+                "cancel",
+                "j-1",
+                "--reason-code",
+                "STOP",
+                "--comment",
+                "bad batch",
+                "--hub",
+                base.toString())));
+    assertEquals(
+        "gantry: the hub refused to cancel job j-1: Job j-1 is COMPLETED and cannot be canceled."
+            + " (InvalidStateTransitionException, HTTP 409)\n",
+        err());
+    assertEquals(
+        JsonParser.parseString("{\"reasonCode\":\"STOP\",\"comment\":\"bad batch\"}"),
+        JsonParser.parseString(requests.get(0).body()));
+  }
+
+  @Test
+  void watchRedrawsInPlaceOnATerminalAndPrintsLinesElsewhere() {
+    script(
+        "GET /jobs/w",
+        200,
+        null,
+        "{\"job\":{\"jobId\":\"w\",\"status\":\"COMPLETED\",\"jobProcessDetails\":"
+            + "{\"numberOfSucceededThings\":3}}}");
+    List<String> watch =
+        List.of("jobs", "watch", "w", "--interval", "0.2", "--hub", base.toString());
+    assertEquals(0, jobs.run(watch, Map.of(), true), err());
+    assertTrue(out().startsWith("\033[Hjob w  COMPLETED  at "), out());
+    assertTrue(
+        out()
+            .contains(
+                "\033[K\nprogress    [##############################] 3 of 3 done (100%)\033[K\n"),
+        out());
+    assertTrue(
+        out()
+            .endsWith(
+                "\033[Jjob w COMPLETED: 3 of 3 things done; queued 0, in progress 0, succeeded 3,"
+                    + " failed 0, rejected 0, timed out 0, canceled 0, removed 0\n"),
+        out());
+    out.reset();
+    assertEquals(0, jobs.run(watch), err());
+    List<String> lines = out().lines().toList();
+    assertEquals(2, lines.size(), out());
+    assertTrue(
+        lines.get(0).matches("\\d\\d:\\d\\d:\\d\\dZ job w COMPLETED 3/3 done \\| .*"), out());
+    assertTrue(!out().contains("\033"), "no escape sequence in a pipe");
+
+    assertEquals(1, jobs.run(List.of("jobs", "watch", "nope", "--hub", base.toString())));
+    assertTrue(
+        err().startsWith("gantry: the hub refused to describe job nope: nothing scripted"), err());
   }
 }

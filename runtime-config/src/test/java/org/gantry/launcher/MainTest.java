@@ -64,7 +64,7 @@ class MainTest {
   void topHelpListsCommandsAndExitsZero() {
     assertEquals(0, run("--help"));
     assertTrue(out().startsWith("Usage: gantry COMMAND [OPTIONS]"), out());
-    for (String command : List.of("gateway ", "hub ", "jobs ", "demo ")) {
+    for (String command : List.of("gateway ", "hub ", "jobs ", "things ", "demo ")) {
       assertTrue(out().contains("\n  " + command), command + " missing from:\n" + out());
     }
     assertTrue(out().contains("-h, --help"), out());
@@ -120,7 +120,7 @@ class MainTest {
   void unknownCommand() {
     assertEquals(2, run("hubb"));
     assertRefused(
-        "unknown command 'hubb' (commands: gateway, hub, jobs, demo)",
+        "unknown command 'hubb' (commands: gateway, hub, jobs, things, demo)",
         "Run 'gantry --help' for usage.");
   }
 
