@@ -427,39 +427,14 @@ final class FrontEnd implements AutoCloseable {
         if (!rules.get().canWrite(principal, clientId, topic)) {
           LOG.debug(
               "Publish to '{}' by principal '{}' refused by the ACL and dropped", topic, principal);
-          int id = p.variableHeader().packetId();
-          MqttQoS qos = p.fixedHeader().qosLevel();
-          p.release();
-          if (qos == MqttQoS.AT_LEAST_ONCE) {
-            ctx.write(ack(MqttMessageType.PUBACK, id));
-          } else if (qos == MqttQoS.EXACTLY_ONCE) {
-            droppedQos2.add(id);
-            ctx.write(ack(MqttMessageType.PUBREC, id));
-          }
-          ctx.flush();
-          ctx.channel().read();
+          dropAcknowledged(ctx, p, droppedQos2);
           return;
         }
       }
-      if (msg instanceof MqttMessage m
-          && m.fixedHeader().messageType() == MqttMessageType.PUBREL
-          && m.variableHeader() instanceof MqttMessageIdVariableHeader id
-          && droppedQos2.remove(id.messageId())) {
-        ctx.writeAndFlush(ack(MqttMessageType.PUBCOMP, id.messageId()));
-        ctx.channel().read();
+      if (completedDrop(ctx, msg, droppedQos2)) {
         return;
       }
-      toMoquette
-          .writeAndFlush(msg)
-          .addListener(
-              (ChannelFutureListener)
-                  f -> {
-                    if (f.isSuccess()) {
-                      ctx.channel().read();
-                    } else {
-                      ctx.channel().close();
-                    }
-                  });
+      relay(ctx, toMoquette, msg);
     }
 
     @Override
@@ -474,6 +449,59 @@ final class FrontEnd implements AutoCloseable {
       LOG.debug("MQTT connection {} closed: {}", ctx.channel().remoteAddress(), cause.toString());
       ctx.close();
     }
+  }
+
+  /**
+   * Drops a PUBLISH the ACL refuses and acknowledges it to its sender as if it had been delivered
+   * (QoS 1: PUBACK; QoS 2: PUBREC now and PUBCOMP for its PUBREL, see {@link #completedDrop}), so
+   * that the sender neither waits nor sends it again; then reads the sender's next packet.
+   */
+  private static void dropAcknowledged(
+      ChannelHandlerContext ctx, MqttPublishMessage p, Set<Integer> droppedQos2) {
+    int id = p.variableHeader().packetId();
+    MqttQoS qos = p.fixedHeader().qosLevel();
+    p.release();
+    if (qos == MqttQoS.AT_LEAST_ONCE) {
+      ctx.write(ack(MqttMessageType.PUBACK, id));
+    } else if (qos == MqttQoS.EXACTLY_ONCE) {
+      droppedQos2.add(id);
+      ctx.write(ack(MqttMessageType.PUBREC, id));
+    }
+    ctx.flush();
+    ctx.channel().read();
+  }
+
+  /** Answers the PUBREL of a dropped QoS 2 PUBLISH with PUBCOMP; false for any other packet. */
+  private static boolean completedDrop(
+      ChannelHandlerContext ctx, Object msg, Set<Integer> droppedQos2) {
+    if (msg instanceof MqttMessage m
+        && m.fixedHeader().messageType() == MqttMessageType.PUBREL
+        && m.variableHeader() instanceof MqttMessageIdVariableHeader id
+        && droppedQos2.remove(id.messageId())) {
+      ctx.writeAndFlush(ack(MqttMessageType.PUBCOMP, id.messageId()));
+      ctx.channel().read();
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Passes a packet on to the other side and reads the next one from this side once it is written
+   * (one packet in flight per direction: a slow reader slows its sender, memory stays bounded);
+   * closes this side when the other cannot take it.
+   */
+  private static void relay(ChannelHandlerContext ctx, Channel target, Object msg) {
+    target
+        .writeAndFlush(msg)
+        .addListener(
+            (ChannelFutureListener)
+                f -> {
+                  if (f.isSuccess()) {
+                    ctx.channel().read();
+                  } else {
+                    ctx.channel().close();
+                  }
+                });
   }
 
   private static MqttMessage ack(MqttMessageType type, int packetId) {
@@ -517,39 +545,14 @@ final class FrontEnd implements AutoCloseable {
               "Delivery of '{}' to principal '{}' dropped: the ACL no longer lets it read it",
               topic,
               principal);
-          int id = p.variableHeader().packetId();
-          MqttQoS qos = p.fixedHeader().qosLevel();
-          p.release();
-          if (qos == MqttQoS.AT_LEAST_ONCE) {
-            ctx.write(ack(MqttMessageType.PUBACK, id));
-          } else if (qos == MqttQoS.EXACTLY_ONCE) {
-            droppedQos2.add(id);
-            ctx.write(ack(MqttMessageType.PUBREC, id));
-          }
-          ctx.flush();
-          ctx.channel().read();
+          dropAcknowledged(ctx, p, droppedQos2);
           return;
         }
       }
-      if (msg instanceof MqttMessage m
-          && m.fixedHeader().messageType() == MqttMessageType.PUBREL
-          && m.variableHeader() instanceof MqttMessageIdVariableHeader id
-          && droppedQos2.remove(id.messageId())) {
-        ctx.writeAndFlush(ack(MqttMessageType.PUBCOMP, id.messageId()));
-        ctx.channel().read();
+      if (completedDrop(ctx, msg, droppedQos2)) {
         return;
       }
-      client
-          .writeAndFlush(msg)
-          .addListener(
-              (ChannelFutureListener)
-                  f -> {
-                    if (f.isSuccess()) {
-                      ctx.channel().read();
-                    } else {
-                      ctx.channel().close();
-                    }
-                  });
+      relay(ctx, client, msg);
     }
 
     @Override
