@@ -46,16 +46,7 @@ class AwsSdkReadTest {
 
   @BeforeEach
   void start() throws Exception {
-    hub =
-        new HubComponent(
-            new HubSettings(
-                "tcp://127.0.0.1:" + TestBroker.freePort(),
-                "gantry-hub",
-                "127.0.0.1",
-                TestBroker.freePort(),
-                dir,
-                new Arns("us-east-1", "123456789012")),
-            java.time.Clock.systemUTC());
+    hub = Iot.hubWithoutBroker(dir);
     iot = Iot.client(hub.apiPort());
   }
 

@@ -47,16 +47,7 @@ class AwsSdkTest {
   void start() throws Exception {
     started = System.currentTimeMillis();
     // No broker: the management API works on its own; the hub keeps trying to connect meanwhile.
-    hub =
-        new HubComponent(
-            new HubSettings(
-                "tcp://127.0.0.1:" + TestBroker.freePort(),
-                "gantry-hub",
-                "127.0.0.1",
-                TestBroker.freePort(),
-                dir,
-                new Arns("us-east-1", "123456789012")),
-            java.time.Clock.systemUTC());
+    hub = Iot.hubWithoutBroker(dir);
     iot = Iot.client(hub.apiPort());
   }
 
@@ -353,16 +344,7 @@ class AwsSdkTest {
     iot.close();
     hub.stop();
 
-    hub =
-        new HubComponent(
-            new HubSettings(
-                "tcp://127.0.0.1:" + TestBroker.freePort(),
-                "gantry-hub",
-                "127.0.0.1",
-                TestBroker.freePort(),
-                dir,
-                new Arns("us-east-1", "123456789012")),
-            java.time.Clock.systemUTC());
+    hub = Iot.hubWithoutBroker(dir);
     iot = Iot.client(hub.apiPort());
     assertEquals(DOC, iot.getJobDocument(b -> b.jobId("j1")).document());
     assertEquals(
