@@ -247,7 +247,7 @@ class HubProcessIT {
                 "--data",
                 tmp.resolve("gateway").toString());
     // The moment the first job runs, the hub (and its broker) dies.
-    gateway.expect("Job restart-1 IN_PROGRESS", STEP);
+    gateway.expect("Job restart-1 (execution 1) IN_PROGRESS", STEP);
     hub.kill();
     assertEquals(137, hub.process().exitValue(), "killed by SIGKILL");
 
