@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Function;
 import org.gantry.launcher.CommandLine.HubCall;
 
 /**
@@ -387,9 +388,29 @@ final class OpsCommand {
   }
 
   private void jobsExecutions(HubCall c, HubClient hub) throws HubException {
-    String jobId = c.args().get(0);
+    executionSummaries(
+        c,
+        hub,
+        "/jobs/" + segment(c.args().get(0)) + "/things",
+        "THING",
+        item -> HubClient.thingName(string(item, "thingArn").orElse("?")),
+        "no executions" + c.value("--status").map(s -> " " + s).orElse(""));
+  }
+
+  /**
+   * ListJobExecutionsForJob and ListJobExecutionsForThing: the same summaries, told apart by their
+   * first column (the thing of a job's executions, the job of a thing's).
+   */
+  private void executionSummaries(
+      HubCall c,
+      HubClient hub,
+      String path,
+      String firstHeader,
+      Function<JsonObject, String> first,
+      String none)
+      throws HubException {
     String query = c.value("--status").map(s -> "status=" + s).orElse("");
-    JsonArray list = hub.list("/jobs/" + segment(jobId) + "/things", query, "executionSummaries");
+    JsonArray list = hub.list(path, query, "executionSummaries");
     if (c.json()) {
       printJson(wrap("executionSummaries", list));
       return;
@@ -400,16 +421,13 @@ final class OpsCommand {
       JsonObject s = summary(item);
       rows.add(
           List.of(
-              HubClient.thingName(string(item, "thingArn").orElse("?")),
+              first.apply(item),
               string(s, "status").orElse("?"),
               Long.toString(HubClient.number(s, "executionNumber")),
               Format.time(time(s, "queuedAt")),
               Format.time(time(s, "lastUpdatedAt"))));
     }
-    table(
-        List.of("THING", "STATUS", "EXECUTION", "QUEUED", "UPDATED"),
-        rows,
-        "no executions" + c.value("--status").map(s -> " " + s).orElse(""));
+    table(List.of(firstHeader, "STATUS", "EXECUTION", "QUEUED", "UPDATED"), rows, none);
   }
 
   private static JsonObject summary(JsonObject item) {
@@ -561,26 +579,13 @@ final class OpsCommand {
   }
 
   private void thingsJobs(HubCall c, HubClient hub) throws HubException {
-    String thing = c.args().get(0);
-    String query = c.value("--status").map(s -> "status=" + s).orElse("");
-    JsonArray list = hub.list("/things/" + segment(thing) + "/jobs", query, "executionSummaries");
-    if (c.json()) {
-      printJson(wrap("executionSummaries", list));
-      return;
-    }
-    List<List<String>> rows = new ArrayList<>();
-    for (JsonElement e : list) {
-      JsonObject item = e.getAsJsonObject();
-      JsonObject s = summary(item);
-      rows.add(
-          List.of(
-              string(item, "jobId").orElse("?"),
-              string(s, "status").orElse("?"),
-              Long.toString(HubClient.number(s, "executionNumber")),
-              Format.time(time(s, "queuedAt")),
-              Format.time(time(s, "lastUpdatedAt"))));
-    }
-    table(List.of("JOB_ID", "STATUS", "EXECUTION", "QUEUED", "UPDATED"), rows, "no executions");
+    executionSummaries(
+        c,
+        hub,
+        "/things/" + segment(c.args().get(0)) + "/jobs",
+        "JOB_ID",
+        item -> string(item, "jobId").orElse("?"),
+        "no executions");
   }
 
   private void principal(HubCall c, HubClient hub, String method) throws HubException {
