@@ -33,6 +33,7 @@ final class MqttLink implements MqttCallbackExtended {
   private static final long MIN_BACKOFF_MS = 500;
   private static final long MAX_BACKOFF_MS = 30_000;
   private static final long PERMIT_WAIT_SECONDS = 10;
+  private static final int SUBACK_FAILURE = 0x80;
 
   private final String url;
   private final MqttAsyncClient client;
@@ -43,6 +44,7 @@ final class MqttLink implements MqttCallbackExtended {
   private final Semaphore inflight = new Semaphore(MAX_INFLIGHT);
   private volatile boolean closed;
   private long backoffMs = MIN_BACKOFF_MS;
+  private long subscribeBackoffMs = MIN_BACKOFF_MS;
 
   /**
    * @param inbox called on Paho's thread for every message; must not block
@@ -157,20 +159,57 @@ final class MqttLink implements MqttCallbackExtended {
           new IMqttActionListener() {
             @Override
             public void onSuccess(IMqttToken token) {
+              if (refused(token.getGrantedQos())) {
+                resubscribeLater(
+                    "the broker refused it (SUBACK 0x80): the hub's principal has no read"
+                        + " right on it in the broker's ACL");
+                return;
+              }
+              synchronized (MqttLink.this) {
+                subscribeBackoffMs = MIN_BACKOFF_MS;
+              }
               LOG.info("Subscribed to {}", FILTER);
               onSubscribed.run();
             }
 
             @Override
             public void onFailure(IMqttToken token, Throwable e) {
-              LOG.error("Could not subscribe to {} ({}); trying again in 5 s", FILTER, e);
-              scheduler.schedule(MqttLink.this::subscribe, 5, TimeUnit.SECONDS);
+              resubscribeLater(e.toString());
             }
           });
     } catch (MqttException e) {
-      LOG.error("Could not subscribe to {} ({}); trying again in 5 s", FILTER, e.toString());
-      scheduler.schedule(this::subscribe, 5, TimeUnit.SECONDS);
+      resubscribeLater(e.toString());
     }
+  }
+
+  /** A granted QoS list that is missing or carries the MQTT 3.1.1 failure code 0x80. */
+  static boolean refused(int[] granted) {
+    return granted == null || granted.length != 1 || granted[0] == SUBACK_FAILURE;
+  }
+
+  /**
+   * Asks again after a jittered, growing delay. A refusal is usually an ACL the broker has not read
+   * yet (the hub writes it at start and the broker reloads it within a second or so), so the first
+   * retries come quickly; without the subscription the hub hears no device, so it never gives up.
+   */
+  private void resubscribeLater(String why) {
+    if (closed || !client.isConnected()) {
+      // A reconnect subscribes again (connectComplete).
+      return;
+    }
+    long delay;
+    synchronized (this) {
+      delay =
+          subscribeBackoffMs / 2 + ThreadLocalRandom.current().nextLong(subscribeBackoffMs / 2 + 1);
+      subscribeBackoffMs = Math.min(MAX_BACKOFF_MS, subscribeBackoffMs * 2);
+    }
+    LOG.error(
+        "Could not subscribe to {}: {}; the hub hears no device until it can. Trying again in {}"
+            + " ms",
+        FILTER,
+        why,
+        delay);
+    scheduler.schedule(this::subscribe, delay, TimeUnit.MILLISECONDS);
   }
 
   @Override

@@ -2,8 +2,10 @@ package org.gantry.hub.internal;
 
 import io.moquette.broker.Server;
 import io.moquette.broker.config.MemoryConfig;
+import io.moquette.broker.security.IAuthorizatorPolicy;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.util.List;
 import java.util.Properties;
 
 /** Moquette as a plain library on 127.0.0.1 and a free port, configured as the hub role's. */
@@ -12,6 +14,13 @@ final class TestBroker implements AutoCloseable {
   private final Server server = new Server();
 
   TestBroker() throws IOException {
+    this(null);
+  }
+
+  /**
+   * @param policy who may publish and subscribe to what; null allows everything
+   */
+  TestBroker(IAuthorizatorPolicy policy) throws IOException {
     this.port = freePort();
     Properties p = new Properties();
     p.setProperty("host", "127.0.0.1");
@@ -23,7 +32,7 @@ final class TestBroker implements AutoCloseable {
     p.setProperty("websocket_port", "disabled");
     p.setProperty("persistence_enabled", "false");
     p.setProperty("allow_anonymous", "true");
-    server.startServer(new MemoryConfig(p));
+    server.startServer(new MemoryConfig(p), List.of(), null, null, policy);
   }
 
   String url() {
