@@ -2,6 +2,8 @@ package org.gantry.itests.support;
 
 import io.moquette.broker.Server;
 import io.moquette.broker.config.MemoryConfig;
+import io.moquette.interception.AbstractInterceptHandler;
+import io.moquette.interception.messages.InterceptExceptionMessage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -14,6 +16,7 @@ import java.net.URI;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * A Moquette 0.17 MQTT broker on 127.0.0.1 and a free port, for the tests' JVM (never inside the
@@ -32,13 +35,18 @@ public final class TestBroker implements AutoCloseable {
 
   private static TestBroker shared;
 
-  private final Server server;
+  private final Properties properties;
+  private final Object lifecycle = new Object();
+  // Replaced when a session loop dies; guarded by lifecycle.
+  private Server server;
+  private boolean closed;
   private final int port;
   private final OutboundRecorder recorder;
   private final int attemptsBefore;
 
-  private TestBroker(Server server, int port, OutboundRecorder recorder, int attemptsBefore) {
-    this.server = server;
+  private TestBroker(
+      Properties properties, int port, OutboundRecorder recorder, int attemptsBefore) {
+    this.properties = properties;
     this.port = port;
     this.recorder = recorder;
     this.attemptsBefore = attemptsBefore;
@@ -65,9 +73,53 @@ public final class TestBroker implements AutoCloseable {
     // Small request/response messages otherwise wait for Nagle's algorithm (BUILD-NOTES latency).
     p.setProperty("netty.tcp_nodelay", "true");
     p.setProperty("buffer_flush_millis", "immediate");
-    Server server = new Server();
-    server.startServer(new MemoryConfig(p));
-    return new TestBroker(server, port, recorder, attemptsBefore);
+    TestBroker broker = new TestBroker(p, port, recorder, attemptsBefore);
+    synchronized (broker.lifecycle) {
+      broker.startLocked();
+    }
+    return broker;
+  }
+
+  private void startLocked() throws IOException {
+    server = new Server();
+    server.startServer(
+        new MemoryConfig(properties),
+        List.of(new LoopWatchdog(this::sessionLoopDied)),
+        null,
+        null,
+        null);
+  }
+
+  /**
+   * In Moquette 0.17 a command that throws ends its session loop for good, and every client whose
+   * id hashes to that loop times out from then on: in a broker shared by every test class, one
+   * failure would fail unrelated tests later. Report it loudly, with its stack trace, in the output
+   * of the test class that caused it, and restart the broker on the same port (the product's
+   * embedded broker does the same).
+   */
+  private void sessionLoopDied(Throwable error) {
+    System.err.println(
+        "TEST BROKER: a Moquette session loop died; restarting the broker on port " + port);
+    error.printStackTrace();
+    Thread restart =
+        new Thread(
+            () -> {
+              synchronized (lifecycle) {
+                if (closed) {
+                  return;
+                }
+                server.stopServer();
+                try {
+                  startLocked();
+                } catch (IOException | RuntimeException e) {
+                  System.err.println("TEST BROKER: could not start again on port " + port);
+                  e.printStackTrace();
+                }
+              }
+            },
+            "itest-broker-restart");
+    restart.setDaemon(true);
+    restart.start();
   }
 
   /**
@@ -121,7 +173,34 @@ public final class TestBroker implements AutoCloseable {
 
   @Override
   public void close() {
-    server.stopServer();
+    synchronized (lifecycle) {
+      closed = true;
+      server.stopServer();
+    }
+  }
+
+  /** Hears of a Moquette session loop that died. */
+  private static final class LoopWatchdog extends AbstractInterceptHandler {
+    private final Consumer<Throwable> onLoopDied;
+
+    LoopWatchdog(Consumer<Throwable> onLoopDied) {
+      this.onLoopDied = onLoopDied;
+    }
+
+    @Override
+    public String getID() {
+      return "itest-session-loop-watchdog";
+    }
+
+    @Override
+    public Class<?>[] getInterceptedMessageTypes() {
+      return new Class<?>[] {InterceptExceptionMessage.class};
+    }
+
+    @Override
+    public void onSessionLoopError(Throwable error) {
+      onLoopDied.accept(error);
+    }
   }
 
   private static int freePort() throws IOException {

@@ -15,6 +15,10 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.UnaryOperator;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -48,7 +52,14 @@ public final class BrokerComponent {
   private static final int INTERNAL_PORT_ATTEMPTS = 3;
 
   private final BrokerSettings settings;
-  private final Server server = new Server();
+  private final UnaryOperator<IAuthorizatorPolicy> policies;
+  private final ExecutorService restarter;
+  private final Object lifecycle = new Object();
+  // Replaced by a restart; guarded by lifecycle.
+  private Server server = new Server();
+  private Start lastStart;
+  private boolean stopped;
+  private int restartCount;
   private final AclFile acl;
   private final FrontEnd frontEnd;
   private final int internalPort;
@@ -65,7 +76,22 @@ public final class BrokerComponent {
   }
 
   BrokerComponent(BrokerSettings settings) {
+    this(settings, UnaryOperator.identity());
+  }
+
+  /**
+   * @param policies wraps the authorisation policy Moquette is given (tests make it fail)
+   */
+  BrokerComponent(BrokerSettings settings, UnaryOperator<IAuthorizatorPolicy> policies) {
     this.settings = settings;
+    this.policies = policies;
+    this.restarter =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "gantry-broker-restart");
+              t.setDaemon(true);
+              return t;
+            });
     if (!settings.guarded()) {
       this.acl = null;
       this.frontEnd = null;
@@ -108,6 +134,7 @@ public final class BrokerComponent {
         acl.close();
       }
       stopQuietly();
+      restarter.shutdownNow();
       throw e;
     }
     LOG.info(
@@ -139,6 +166,7 @@ public final class BrokerComponent {
     if (acl != null) {
       acl.close();
     }
+    restarter.shutdownNow();
     throw last;
   }
 
@@ -151,22 +179,97 @@ public final class BrokerComponent {
     }
   }
 
+  /** What Moquette was started with, to start it again the same way. */
+  private record Start(
+      Properties moquette,
+      IAuthenticator authenticator,
+      IAuthorizatorPolicy policy,
+      String address) {}
+
   private void start(
       Properties moquette,
       IAuthenticator authenticator,
       IAuthorizatorPolicy policy,
       String address) {
+    synchronized (lifecycle) {
+      Start start =
+          new Start(
+              moquette,
+              authenticator,
+              policies.apply(policy == null ? new PermitAllAuthorizatorPolicy() : policy),
+              address);
+      startLocked(start);
+      lastStart = start;
+    }
+  }
+
+  private void startLocked(Start start) {
     try {
       if (settings.dataDir() != null) {
         Files.createDirectories(settings.dataDir());
       }
-      server.startServer(new MemoryConfig(moquette), List.of(), null, authenticator, policy);
+      server.startServer(
+          new MemoryConfig(start.moquette()),
+          List.of(new SessionLoopWatchdog(this::sessionLoopDied)),
+          null,
+          start.authenticator(),
+          start.policy());
     } catch (IOException | RuntimeException e) {
       // Moquette leaves its scheduler and event loops running when the bind fails.
       stopQuietly();
       throw new UncheckedIOException(
           new IOException(
-              "Could not start the MQTT broker on " + address + ": " + e.getMessage(), e));
+              "Could not start the MQTT broker on " + start.address() + ": " + e.getMessage(), e));
+    }
+  }
+
+  /**
+   * A Moquette session loop died (Moquette's thread): the clients it served are locked out until
+   * Moquette starts again, so restart it now, on its own thread. Connected clients lose their
+   * connection and reconnect; with persistence off, messages queued for offline clients are lost
+   * (devices ask again after their request timeout, the hub announces queued work again after it
+   * subscribes).
+   */
+  private void sessionLoopDied(Throwable error) {
+    LOG.error(
+        "An MQTT broker session loop failed and stopped ({}); restarting the broker so that the"
+            + " clients it served can connect again",
+        error.toString(),
+        error);
+    try {
+      restarter.execute(this::restart);
+    } catch (RejectedExecutionException e) {
+      LOG.debug("Broker stopping; no restart");
+    }
+  }
+
+  private void restart() {
+    synchronized (lifecycle) {
+      if (stopped) {
+        return;
+      }
+      stopQuietly();
+      server = new Server();
+      try {
+        startLocked(lastStart);
+        restartCount++;
+        LOG.warn(
+            "MQTT broker restarted on {} after a session loop failure ({} since activation)",
+            lastStart.address(),
+            restartCount);
+      } catch (UncheckedIOException e) {
+        LOG.error(
+            "The MQTT broker could not start again after a session loop failure: {}; it stays down"
+                + " until its configuration changes or the hub restarts",
+            e.getMessage());
+      }
+    }
+  }
+
+  /** How often Moquette was restarted since activation (for tests). */
+  int restarts() {
+    synchronized (lifecycle) {
+      return restartCount;
     }
   }
 
@@ -191,6 +294,10 @@ public final class BrokerComponent {
 
   @Deactivate
   void stop() {
+    synchronized (lifecycle) {
+      stopped = true;
+    }
+    restarter.shutdownNow();
     if (frontEnd != null) {
       frontEnd.close();
     }
@@ -202,6 +309,12 @@ public final class BrokerComponent {
   }
 
   private void stopQuietly() {
+    synchronized (lifecycle) {
+      stopServer();
+    }
+  }
+
+  private void stopServer() {
     try {
       server.stopServer();
     } catch (RuntimeException e) {
