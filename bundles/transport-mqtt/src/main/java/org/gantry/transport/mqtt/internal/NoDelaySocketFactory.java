@@ -1,6 +1,8 @@
 package org.gantry.transport.mqtt.internal;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
@@ -17,6 +19,9 @@ import javax.net.SocketFactory;
  * can leave Paho 1.2.5's connect thread waiting forever for a receiver that already stopped.
  */
 final class NoDelaySocketFactory extends SocketFactory {
+
+  /** The read buffer of a socket (see {@link WatchedSocket#getInputStream()}). */
+  static final int READ_BUFFER_BYTES = 8192;
 
   private final Runnable onFirstWrite;
 
@@ -71,6 +76,7 @@ final class NoDelaySocketFactory extends SocketFactory {
 
   private static final class WatchedSocket extends Socket {
     private final FirstWrite firstWrite;
+    private InputStream in;
 
     WatchedSocket(Runnable onFirstWrite) {
       this.firstWrite = new FirstWrite(onFirstWrite);
@@ -79,6 +85,19 @@ final class NoDelaySocketFactory extends SocketFactory {
     @Override
     public OutputStream getOutputStream() throws IOException {
       return firstWrite.watch(super.getOutputStream());
+    }
+
+    /**
+     * Buffered, one stream per socket: Paho 1.2.5 reads each packet's header a byte at a time
+     * straight from the socket, one system call per byte; a buffer turns the few reads of a packet
+     * into one. Bytes already buffered must never be stranded, hence the single instance.
+     */
+    @Override
+    public synchronized InputStream getInputStream() throws IOException {
+      if (in == null) {
+        in = new BufferedInputStream(super.getInputStream(), READ_BUFFER_BYTES);
+      }
+      return in;
     }
   }
 }

@@ -1,5 +1,6 @@
 package org.gantry.transport.mqtt.internal;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -109,6 +110,7 @@ final class TlsSocketFactory extends SSLSocketFactory {
   private final class GuardedSocket extends SSLSocket {
     private final SSLSocket d;
     private final FirstWrite firstWrite = new FirstWrite(onFirstWrite);
+    private InputStream in;
 
     GuardedSocket(SSLSocket d) {
       this.d = d;
@@ -145,9 +147,13 @@ final class TlsSocketFactory extends SSLSocketFactory {
       return firstWrite.watch(d.getOutputStream());
     }
 
+    /** Buffered, one stream per socket, as {@link NoDelaySocketFactory}'s plain sockets. */
     @Override
-    public InputStream getInputStream() throws IOException {
-      return d.getInputStream();
+    public synchronized InputStream getInputStream() throws IOException {
+      if (in == null) {
+        in = new BufferedInputStream(d.getInputStream(), NoDelaySocketFactory.READ_BUFFER_BYTES);
+      }
+      return in;
     }
 
     @Override

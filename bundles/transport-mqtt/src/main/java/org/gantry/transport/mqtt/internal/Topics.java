@@ -80,12 +80,14 @@ final class Topics {
     if (topic.startsWith("$") && (filter.startsWith("+") || filter.startsWith("#"))) {
       return false;
     }
+    // Level by level, without substrings: the delivery thread runs this for every subscription
+    // of every message, hundreds of times per message on a gateway serving many things.
     int f = 0;
     int t = 0;
     while (true) {
       int fEnd = levelEnd(filter, f);
-      String fLevel = filter.substring(f, fEnd);
-      if (fLevel.equals("#")) {
+      int fLength = fEnd - f;
+      if (fLength == 1 && filter.charAt(f) == '#') {
         // '#' also matches the parent level: "a/#" matches "a" (§4.7.1.2)
         return true;
       }
@@ -94,7 +96,8 @@ final class Topics {
         return false;
       }
       int tEnd = levelEnd(topic, t);
-      if (!fLevel.equals("+") && !fLevel.equals(topic.substring(t, tEnd))) {
+      boolean plus = fLength == 1 && filter.charAt(f) == '+';
+      if (!plus && (fLength != tEnd - t || !filter.regionMatches(f, topic, t, fLength))) {
         return false;
       }
       boolean filterDone = fEnd == filter.length();

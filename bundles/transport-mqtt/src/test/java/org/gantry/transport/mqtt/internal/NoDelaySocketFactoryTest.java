@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -62,6 +63,28 @@ class NoDelaySocketFactoryTest {
         assertEquals(1, writes.get(), "once per socket");
         byte[] got = accepted.getInputStream().readNBytes(6);
         assertArrayEquals(new byte[] {0x10, 0x00, 0x01, 7, 1, 2}, got, "bytes pass unchanged");
+      }
+    }
+  }
+
+  @Test
+  void readsAreBufferedInOneStreamPerSocket() throws Exception {
+    NoDelaySocketFactory factory = new NoDelaySocketFactory();
+    InetAddress loopback = InetAddress.getLoopbackAddress();
+    try (ServerSocket server = new ServerSocket(0, 50, loopback);
+        Socket s = factory.createSocket()) {
+      s.connect(new InetSocketAddress(loopback, server.getLocalPort()), 5_000);
+      try (Socket accepted = server.accept()) {
+        InputStream in = s.getInputStream();
+        assertSame(in, s.getInputStream(), "a second stream would strand buffered bytes");
+        accepted.getOutputStream().write(new byte[] {0x30, 0x03, 'a', 'b', 'c', 0x40, 0x02});
+        accepted.getOutputStream().flush();
+        // A packet's header a byte at a time, as Paho reads it, then the rest in bulk.
+        assertEquals(0x30, in.read());
+        assertEquals(0x03, in.read());
+        assertArrayEquals(new byte[] {'a', 'b', 'c'}, in.readNBytes(3));
+        // Through the stream asked for again, the next packet continues where the first ended.
+        assertArrayEquals(new byte[] {0x40, 0x02}, s.getInputStream().readNBytes(2));
       }
     }
   }
