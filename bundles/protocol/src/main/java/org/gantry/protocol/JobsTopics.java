@@ -108,6 +108,22 @@ public final class JobsTopics {
   }
 
   /**
+   * The filters a device that sends only describe ({@code {jobId}/get}, {@code $next/get}) and
+   * update requests needs, as Gantry's engine does: notify-next and those requests' answers. Unlike
+   * {@link #deviceSubscriptions()} it leaves out {@code notify} (the pending list, sent after every
+   * change of it) and the answers to {@code get} and {@code start-next}: each would be one more
+   * message per change for the gateway to receive and drop (and, on AWS IoT Core, to be billed
+   * for). None of these filters matches a request of the device itself.
+   *
+   * @return notify-next, {@code +/get/+}, {@code +/update/+}, each under this thing's jobs prefix;
+   *     unmodifiable
+   * @since 1.1
+   */
+  public List<String> describeAndUpdateSubscriptions() {
+    return List.of(notifyNext(), base + "+/get/+", base + "+/update/+");
+  }
+
+  /**
    * The filters a gateway subscribes to, and waits for the SUBACK of, before its first request: an
    * ordinary MQTT broker, unlike AWS IoT Core, delivers no answer to a client that did not
    * subscribe. Note that {@code jobs/get/+} and {@code jobs/start-next/+} also match the describe

@@ -31,6 +31,42 @@ class JobsTopicsTest {
   }
 
   @Test
+  void describeAndUpdateSubscriptionsCoverTheirAnswersAndNotifyNextOnly() {
+    List<String> subs = t.describeAndUpdateSubscriptions();
+    assertEquals(
+        List.of(
+            "$aws/things/T/jobs/notify-next",
+            "$aws/things/T/jobs/+/get/+",
+            "$aws/things/T/jobs/+/update/+"),
+        subs);
+    for (String topic :
+        List.of(
+            t.notifyNext(),
+            JobsTopics.accepted(t.describe("$next")),
+            JobsTopics.rejected(t.describe("$next")),
+            JobsTopics.accepted(t.describe("get")),
+            JobsTopics.rejected(t.describe("j-9")),
+            JobsTopics.accepted(t.update("j_1")),
+            JobsTopics.rejected(t.update("start-next")))) {
+      assertTrue(subs.stream().anyMatch(f -> matches(f, topic)), topic);
+    }
+    for (String topic :
+        List.of(
+            t.notifyTopic(),
+            JobsTopics.accepted(t.getPending()),
+            JobsTopics.accepted(t.startNext()),
+            // the device's own requests, including those of jobs named like requests
+            t.describe("j-9"),
+            t.describe("get"),
+            t.update("j_1"),
+            t.update("update"),
+            t.getPending(),
+            t.startNext())) {
+      assertFalse(subs.stream().anyMatch(f -> matches(f, topic)), topic);
+    }
+  }
+
+  @Test
   void deviceSubscriptionsCoverEveryAnswerAndNotification() {
     List<String> subs = t.deviceSubscriptions();
     assertEquals(

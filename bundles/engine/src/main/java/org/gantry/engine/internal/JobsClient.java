@@ -79,13 +79,15 @@ final class JobsClient implements AutoCloseable {
   }
 
   /**
-   * Subscribes to the answer topics and to notify-next, and completes once every SUBACK arrived: an
-   * ordinary broker delivers no answer to a client that did not subscribe (PROTOCOL.md).
+   * Subscribes to notify-next and to the answers of describe and update, the only requests this
+   * client sends, and completes once every SUBACK arrived: an ordinary broker delivers no answer to
+   * a client that did not subscribe (PROTOCOL.md). Not to {@code notify}, which the engine does not
+   * use: it would be one more message to receive and drop after every change of the queue.
    * Subscriptions are re-made by the transport after a reconnect, so this is called once.
    */
   synchronized CompletionStage<Void> subscribe() {
     List<CompletableFuture<Subscription>> all = new ArrayList<>();
-    for (String filter : topics.deviceSubscriptions()) {
+    for (String filter : topics.describeAndUpdateSubscriptions()) {
       all.add(
           transport
               .subscribe(filter, 1, this::onMessage)
@@ -102,7 +104,7 @@ final class JobsClient implements AutoCloseable {
   }
 
   synchronized boolean subscribed() {
-    return subscriptions.size() == topics.deviceSubscriptions().size();
+    return subscriptions.size() == topics.describeAndUpdateSubscriptions().size();
   }
 
   CompletableFuture<Reply<DescribeAccepted>> describe(

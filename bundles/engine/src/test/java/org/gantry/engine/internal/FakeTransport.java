@@ -97,8 +97,8 @@ final class FakeTransport {
         });
   }
 
-  int subscriptionCount() {
-    return subs.size();
+  List<String> subscribedFilters() {
+    return subs.stream().map(s -> s.filter).toList();
   }
 
   void disconnect() {
