@@ -132,7 +132,12 @@ class BrokerComponentTest {
   }
 
   private MqttClient client(String id) throws MqttException {
-    MqttClient c = new MqttClient("tcp://127.0.0.1:" + broker.port(), id, new MemoryPersistence());
+    return client("tcp://127.0.0.1:" + broker.port(), id);
+  }
+
+  /** A connected clean-session client that gives up after 5 s. */
+  static MqttClient client(String url, String id) throws MqttException {
+    MqttClient c = new MqttClient(url, id, new MemoryPersistence());
     MqttConnectOptions o = new MqttConnectOptions();
     o.setCleanSession(true);
     o.setConnectionTimeout(5);
@@ -141,7 +146,7 @@ class BrokerComponentTest {
     return c;
   }
 
-  private static void close(MqttClient c) throws MqttException {
+  static void close(MqttClient c) throws MqttException {
     if (c.isConnected()) {
       c.disconnect(1000);
     }

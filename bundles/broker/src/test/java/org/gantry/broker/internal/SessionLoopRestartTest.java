@@ -13,9 +13,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.eclipse.paho.client.mqttv3.MqttClient;
-import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
-import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,7 +71,7 @@ class SessionLoopRestartTest {
 
   private void killALoopAndComeBack(int port) throws Exception {
     String url = "tcp://127.0.0.1:" + port;
-    MqttClient victim = client(url, "victim");
+    MqttClient victim = BrokerComponentTest.client(url, "victim");
     // The loop dies while it handles this subscription: no SUBACK ever comes.
     assertThrows(MqttException.class, () -> victim.subscribe("boom/#", 1));
     victim.disconnectForcibly(100, 100);
@@ -86,8 +84,8 @@ class SessionLoopRestartTest {
     assertEquals(1, broker.restarts(), "the broker restarts once");
 
     // The same client id hashes to the same loop: without the restart it could not connect.
-    MqttClient again = client(url, "victim");
-    MqttClient publisher = client(url, "publisher");
+    MqttClient again = BrokerComponentTest.client(url, "victim");
+    MqttClient publisher = BrokerComponentTest.client(url, "publisher");
     try {
       BlockingQueue<String> got = new ArrayBlockingQueue<>(4);
       again.subscribe(
@@ -97,25 +95,8 @@ class SessionLoopRestartTest {
       publisher.publish("ok/1", "after".getBytes(StandardCharsets.UTF_8), 1, false);
       assertEquals("ok/1 after", got.poll(10, TimeUnit.SECONDS));
     } finally {
-      close(again);
-      close(publisher);
+      BrokerComponentTest.close(again);
+      BrokerComponentTest.close(publisher);
     }
-  }
-
-  private static MqttClient client(String url, String id) throws MqttException {
-    MqttClient c = new MqttClient(url, id, new MemoryPersistence());
-    MqttConnectOptions o = new MqttConnectOptions();
-    o.setCleanSession(true);
-    o.setConnectionTimeout(5);
-    c.setTimeToWait(5000);
-    c.connect(o);
-    return c;
-  }
-
-  private static void close(MqttClient c) throws MqttException {
-    if (c.isConnected()) {
-      c.disconnect(1000);
-    }
-    c.close();
   }
 }
