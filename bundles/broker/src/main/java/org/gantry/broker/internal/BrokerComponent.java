@@ -310,15 +310,11 @@ public final class BrokerComponent {
 
   private void stopQuietly() {
     synchronized (lifecycle) {
-      stopServer();
-    }
-  }
-
-  private void stopServer() {
-    try {
-      server.stopServer();
-    } catch (RuntimeException e) {
-      LOG.warn("Stopping the MQTT broker failed: {}", e.toString());
+      try {
+        server.stopServer();
+      } catch (RuntimeException e) {
+        LOG.warn("Stopping the MQTT broker failed: {}", e.toString());
+      }
     }
   }
 }

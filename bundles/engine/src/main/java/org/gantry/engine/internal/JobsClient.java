@@ -43,6 +43,7 @@ final class JobsClient implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(JobsClient.class);
 
   private final JobsTopics topics;
+  private final List<String> filters;
   private final MqttTransport transport;
   private final JobsCodec codec;
   private final ScheduledExecutorService scheduler;
@@ -66,6 +67,7 @@ final class JobsClient implements AutoCloseable {
       CrashPoints crash) {
     this.crash = crash;
     this.topics = topics;
+    this.filters = topics.describeAndUpdateSubscriptions();
     this.transport = transport;
     this.codec = codec;
     this.scheduler = scheduler;
@@ -87,7 +89,7 @@ final class JobsClient implements AutoCloseable {
    */
   synchronized CompletionStage<Void> subscribe() {
     List<CompletableFuture<Subscription>> all = new ArrayList<>();
-    for (String filter : topics.describeAndUpdateSubscriptions()) {
+    for (String filter : filters) {
       all.add(
           transport
               .subscribe(filter, 1, this::onMessage)
@@ -104,7 +106,7 @@ final class JobsClient implements AutoCloseable {
   }
 
   synchronized boolean subscribed() {
-    return subscriptions.size() == topics.describeAndUpdateSubscriptions().size();
+    return subscriptions.size() == filters.size();
   }
 
   CompletableFuture<Reply<DescribeAccepted>> describe(

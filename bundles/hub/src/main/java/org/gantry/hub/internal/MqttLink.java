@@ -134,7 +134,7 @@ final class MqttLink implements MqttCallbackExtended {
     }
     long delay;
     synchronized (this) {
-      delay = backoffMs / 2 + ThreadLocalRandom.current().nextLong(backoffMs / 2 + 1);
+      delay = jittered(backoffMs);
       backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
     }
     LOG.warn("Could not connect to the broker {} ({}); trying again in {} ms", url, e, delay);
@@ -182,6 +182,11 @@ final class MqttLink implements MqttCallbackExtended {
     }
   }
 
+  /** A random point in the upper half of a backoff step ("equal jitter"), in milliseconds. */
+  private static long jittered(long stepMs) {
+    return stepMs / 2 + ThreadLocalRandom.current().nextLong(stepMs / 2 + 1);
+  }
+
   /** A granted QoS list that is missing or carries the MQTT 3.1.1 failure code 0x80. */
   static boolean refused(int[] granted) {
     return granted == null || granted.length != 1 || granted[0] == SUBACK_FAILURE;
@@ -199,8 +204,7 @@ final class MqttLink implements MqttCallbackExtended {
     }
     long delay;
     synchronized (this) {
-      delay =
-          subscribeBackoffMs / 2 + ThreadLocalRandom.current().nextLong(subscribeBackoffMs / 2 + 1);
+      delay = jittered(subscribeBackoffMs);
       subscribeBackoffMs = Math.min(MAX_BACKOFF_MS, subscribeBackoffMs * 2);
     }
     LOG.error(
