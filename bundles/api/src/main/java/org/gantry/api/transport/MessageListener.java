@@ -13,7 +13,8 @@ public interface MessageListener {
 
   /**
    * One message. Called on the transport's delivery thread, in order of arrival; must return
-   * quickly.
+   * quickly. A subscription made with {@link Delivery#IMMEDIATE} may call it on the thread that
+   * received the message instead, still in order of arrival: then it must not block at all.
    *
    * @param topic the topic the message was published to
    * @param payload the payload; the listener owns it

@@ -16,10 +16,10 @@ import org.osgi.annotation.versioning.ProviderType;
  *
  * <p><b>Threading:</b> every method may be called from any thread and none of them blocks on the
  * network. Listeners are called on a thread owned by the transport, one message at a time in order
- * of arrival, never on the MQTT client's own thread; a listener must return quickly and hand longer
- * work to a thread of its own. The stages returned by {@link #publish} and {@link #subscribe}
- * complete on that same thread: a listener must never block waiting for one (it would wait for
- * itself).
+ * of arrival, never on the MQTT client's own thread (unless the subscription asked for {@link
+ * Delivery#IMMEDIATE}, since 1.2); a listener must return quickly and hand longer work to a thread
+ * of its own. The stages returned by {@link #publish} and {@link #subscribe} complete on that same
+ * thread: a listener must never block waiting for one (it would wait for itself).
  *
  * <p><b>Arguments:</b> a {@code null} argument, a topic with wildcards, a malformed filter or a QoS
  * other than 0 or 1 is a programming error: the methods throw {@link NullPointerException} or
@@ -27,6 +27,8 @@ import org.osgi.annotation.versioning.ProviderType;
  *
  * <p><b>Durable messages</b> (since 1.1): {@link #publishDurably} accepts a message only once it is
  * on disk and then delivers it at least once, in order, across disconnects and restarts.
+ *
+ * <p>1.2 adds the choice of the delivering thread ({@link Delivery}).
  *
  * @since 1.0
  */
@@ -70,6 +72,27 @@ public interface MqttTransport {
    *     is not connected. A subscription made while disconnected is not kept.
    */
   CompletionStage<Subscription> subscribe(String filter, int qos, MessageListener listener);
+
+  /**
+   * Subscribes to a topic filter, choosing the thread that calls the listener. Everything else is
+   * as for {@link #subscribe(String, int, MessageListener)}, which is this method with {@link
+   * Delivery#TRANSPORT_THREAD}.
+   *
+   * <p>The default implementation ignores {@code delivery} and uses the transport's thread, which
+   * every listener must tolerate: {@link Delivery#IMMEDIATE} is a permission, not a promise.
+   *
+   * @param filter the topic filter, MQTT wildcards allowed
+   * @param qos the maximum QoS to receive, 0 or 1
+   * @param listener receives every message that matches the filter
+   * @param delivery which thread calls the listener
+   * @return as for {@link #subscribe(String, int, MessageListener)}
+   * @since 1.2
+   */
+  default CompletionStage<Subscription> subscribe(
+      String filter, int qos, MessageListener listener, Delivery delivery) {
+    java.util.Objects.requireNonNull(delivery, "delivery");
+    return subscribe(filter, qos, listener);
+  }
 
   /**
    * Registers a listener for connection events. A listener added while connected is not called for

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import org.gantry.api.transport.Delivery;
 import org.gantry.api.transport.MqttTransport;
 import org.gantry.api.transport.Subscription;
 import org.gantry.protocol.DescribeAccepted;
@@ -35,8 +36,11 @@ import org.slf4j.LoggerFactory;
  * The AWS IoT Jobs request/response layer of one thing over the MQTT transport. Every request gets
  * a fresh client token; the answer that echoes it completes the request's future, and a request
  * that gets no answer within the timeout completes exceptionally with a {@link TimeoutException}.
- * Answers arrive on the transport's delivery thread and only complete futures: no work happens
- * there.
+ *
+ * <p>Answers are taken with {@link Delivery#IMMEDIATE}, on the thread that received them, which
+ * saves a thread hand-off on every answer the runner waits for. So they only decode and complete
+ * futures: whatever reacts to a completed future without waiting for it must move to a thread of
+ * the engine ({@code whenCompleteAsync}), never run there.
  */
 final class JobsClient implements AutoCloseable {
 
@@ -92,7 +96,7 @@ final class JobsClient implements AutoCloseable {
     for (String filter : filters) {
       all.add(
           transport
-              .subscribe(filter, 1, this::onMessage)
+              .subscribe(filter, 1, this::onMessage, Delivery.IMMEDIATE)
               .toCompletableFuture()
               .thenApply(
                   s -> {

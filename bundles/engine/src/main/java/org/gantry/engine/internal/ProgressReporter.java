@@ -2,6 +2,7 @@ package org.gantry.engine.internal;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +29,7 @@ final class ProgressReporter {
   private final RunningExecution run;
   private final JobsClient client;
   private final ScheduledExecutorService scheduler;
+  private final Executor answers;
   private final Duration interval;
   private final Duration requestTimeout;
   private Map<String, String> waiting;
@@ -41,11 +43,13 @@ final class ProgressReporter {
       RunningExecution run,
       JobsClient client,
       ScheduledExecutorService scheduler,
+      Executor answers,
       Duration interval,
       Duration requestTimeout) {
     this.run = run;
     this.client = client;
     this.scheduler = scheduler;
+    this.answers = answers;
     this.interval = interval;
     this.requestTimeout = requestTimeout;
     this.lastSentNanos = System.nanoTime() - interval.toNanos();
@@ -102,7 +106,9 @@ final class ProgressReporter {
                     false,
                     ThingEngine.Settings.minutes(timeout),
                     null))
-            .whenComplete((reply, e) -> answered(reply, e));
+            // not on the transport's thread, where the answer arrives: a rejection cancels the
+            // operation, which runs the operation's own cancel actions
+            .whenCompleteAsync((reply, e) -> answered(reply, e), answers);
   }
 
   private void answered(Reply<UpdateAccepted> reply, Throwable e) {

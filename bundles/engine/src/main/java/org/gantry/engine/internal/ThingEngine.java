@@ -12,8 +12,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -124,6 +126,10 @@ final class ThingEngine implements ConnectionListener {
   private final Predicate<String> expectedOperation;
   private final ExecutorService runner;
   private final ScheduledExecutorService scheduler;
+
+  /** The scheduler as an executor that drops work once the engine is stopping. */
+  private final Executor timerThread;
+
   private final Object wakeLock = new Object();
   private final Object connectionLock = new Object();
   private final Map<String, Journal.Entry> open = new LinkedHashMap<>();
@@ -174,6 +180,15 @@ final class ThingEngine implements ConnectionListener {
     this.scheduler =
         Executors.newSingleThreadScheduledExecutor(named("gantry-engine-timer-" + thingName));
     this.runner = Executors.newSingleThreadExecutor(named("gantry-engine-" + thingName));
+    this.timerThread =
+        task -> {
+          try {
+            scheduler.execute(task);
+          } catch (RejectedExecutionException stopping) {
+            LOG.debug(
+                "The engine of {} is stopping: a reaction to an answer is dropped", thingName);
+          }
+        };
     this.steps = new StepRunner(parser, operations, workers, settings, crash, this::fetchDocument);
     this.client =
         new JobsClient(
@@ -581,7 +596,12 @@ final class ThingEngine implements ConnectionListener {
       throws InterruptedException {
     ProgressReporter progress =
         new ProgressReporter(
-            run, client, scheduler, settings.progressInterval(), settings.requestTimeout());
+            run,
+            client,
+            scheduler,
+            timerThread,
+            settings.progressInterval(),
+            settings.requestTimeout());
     run.progressSink(progress::offer);
     // The work folder is made when an operation first asks for it (most never do).
     OperationResult result = steps.execute(run, plan);
@@ -627,10 +647,12 @@ final class ThingEngine implements ConnectionListener {
         && n.execution().executionNumber() == run.executionNumber()) {
       return;
     }
+    // The answer arrives on the transport's receiving thread; cancelling runs the operation's own
+    // cancel actions, so that happens on this thing's timer thread.
     var unused =
         client
             .describe(run.jobId(), run.executionNumber(), false)
-            .whenComplete(
+            .whenCompleteAsync(
                 (reply, e) -> {
                   if (e == null && reply != null && isOver(reply)) {
                     run.withMdc(
@@ -642,7 +664,8 @@ final class ThingEngine implements ConnectionListener {
                     run.cancel(
                         CancelCause.SERVICE, DeviceReason.INTERRUPTED, "Canceled by the service.");
                   }
-                });
+                },
+                timerThread);
   }
 
   private static boolean isOver(Reply<DescribeAccepted> reply) {

@@ -10,6 +10,7 @@ import java.util.concurrent.Executors;
 import java.util.function.BiConsumer;
 import org.gantry.api.transport.ConnectionListener;
 import org.gantry.api.transport.ConnectionState;
+import org.gantry.api.transport.Delivery;
 import org.gantry.api.transport.MessageListener;
 import org.gantry.api.transport.MqttTransport;
 import org.gantry.api.transport.Subscription;
@@ -39,7 +40,11 @@ final class FakeTransport {
                 case "state" -> state();
                 case "publish" -> publish((String) args[0], (byte[]) args[1], (Integer) args[2]);
                 case "subscribe" ->
-                    subscribe((String) args[0], (Integer) args[1], (MessageListener) args[2]);
+                    subscribe(
+                        (String) args[0],
+                        (Integer) args[1],
+                        (MessageListener) args[2],
+                        args.length > 3 ? (Delivery) args[3] : Delivery.TRANSPORT_THREAD);
                 case "addConnectionListener" -> {
                   addConnectionListener((ConnectionListener) args[0]);
                   yield null;
@@ -64,10 +69,12 @@ final class FakeTransport {
   private final class Sub implements Subscription {
     final String filter;
     final MessageListener listener;
+    final Delivery delivery;
 
-    Sub(String filter, MessageListener listener) {
+    Sub(String filter, MessageListener listener, Delivery delivery) {
       this.filter = filter;
       this.listener = listener;
+      this.delivery = delivery;
     }
 
     @Override
@@ -99,6 +106,11 @@ final class FakeTransport {
 
   List<String> subscribedFilters() {
     return subs.stream().map(s -> s.filter).toList();
+  }
+
+  /** How each subscription asked to be delivered, in the order of {@link #subscribedFilters()}. */
+  List<Delivery> deliveries() {
+    return subs.stream().map(s -> s.delivery).toList();
   }
 
   void disconnect() {
@@ -141,11 +153,12 @@ final class FakeTransport {
     return CompletableFuture.completedFuture(null);
   }
 
-  CompletionStage<Subscription> subscribe(String filter, int qos, MessageListener listener) {
+  CompletionStage<Subscription> subscribe(
+      String filter, int qos, MessageListener listener, Delivery delivery) {
     if (state != ConnectionState.CONNECTED) {
       return CompletableFuture.failedFuture(new TransportException("not connected", null));
     }
-    Sub s = new Sub(filter, listener);
+    Sub s = new Sub(filter, listener, delivery);
     subs.add(s);
     return CompletableFuture.completedFuture(s);
   }

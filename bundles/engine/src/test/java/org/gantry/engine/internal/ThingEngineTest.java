@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +38,7 @@ import org.gantry.api.operation.JobOperation;
 import org.gantry.api.operation.JobParameters;
 import org.gantry.api.operation.OperationException;
 import org.gantry.api.operation.OperationResult;
+import org.gantry.api.transport.Delivery;
 import org.gantry.protocol.DescribeRequest;
 import org.gantry.protocol.ExecutionStatus;
 import org.gantry.protocol.UpdateRequest;
@@ -521,12 +523,12 @@ class ThingEngineTest {
   void aJobCanceledByTheServiceCancelsTheOperationAndReportsNothingMore() throws Exception {
     CountDownLatch running = new CountDownLatch(1);
     AtomicReference<Boolean> cancelled = new AtomicReference<>(false);
+    AtomicReference<String> cancelThread = new AtomicReference<>();
     install(
         "long",
         ctx -> {
           running.countDown();
-          CountDownLatch c = new CountDownLatch(1);
-          ctx.onCancel(c::countDown);
+          ctx.onCancel(() -> cancelThread.set(Thread.currentThread().getName()));
           // keep reporting progress until the engine learns of the cancel
           for (int i = 0; i < 200 && !ctx.cancelled(); i++) {
             ctx.progress("working", i % 100, Map.of());
@@ -543,18 +545,26 @@ class ThingEngineTest {
     Thread.sleep(300);
     assertEquals(ExecutionStatus.CANCELED, service.exec("j8").status);
     assertFalse(statuses("j8").contains(ExecutionStatus.SUCCEEDED));
+    // the operation's cancel action never runs on the thread that delivers the service's answers
+    assertTrue(
+        cancelThread.get().startsWith("gantry-engine-timer-T-1"), "ran on " + cancelThread.get());
   }
 
   @Test
   void aRetryOfTheRunningJobInNotifyNextCancelsTheTimedOutExecution() throws Exception {
     CountDownLatch running = new CountDownLatch(1);
     AtomicReference<Boolean> cancelled = new AtomicReference<>(false);
+    AtomicReference<String> cancelThread = new AtomicReference<>();
     install(
         "hang",
         ctx -> {
           running.countDown();
           CountDownLatch c = new CountDownLatch(1);
-          ctx.onCancel(c::countDown);
+          ctx.onCancel(
+              () -> {
+                cancelThread.set(Thread.currentThread().getName());
+                c.countDown();
+              });
           awaitQuietly(c); // no progress: only the notification can tell the engine
           cancelled.set(ctx.cancelled());
           return OperationResult.succeeded();
@@ -568,6 +578,8 @@ class ThingEngineTest {
     await(cancelled::get, "the timed-out execution's operation cancelled");
     // nothing is reported for the timed-out execution (the engine goes on to the retry)
     assertFalse(statuses("jt").contains(ExecutionStatus.SUCCEEDED), statuses("jt").toString());
+    assertTrue(
+        cancelThread.get().startsWith("gantry-engine-timer-T-1"), "ran on " + cancelThread.get());
   }
 
   @Test
@@ -619,6 +631,8 @@ class ThingEngineTest {
             "$aws/things/T-1/jobs/+/get/+",
             "$aws/things/T-1/jobs/+/update/+"),
         transport.subscribedFilters());
+    // answers only complete futures, so they need not wait for the transport's delivery thread
+    assertEquals(Collections.nCopies(3, Delivery.IMMEDIATE), transport.deliveries());
   }
 
   @Test

@@ -37,6 +37,7 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.gantry.api.transport.ConnectionListener;
 import org.gantry.api.transport.ConnectionState;
 import org.gantry.api.transport.ConnectionStatus;
+import org.gantry.api.transport.Delivery;
 import org.gantry.api.transport.MessageListener;
 import org.gantry.api.transport.MqttTransport;
 import org.gantry.api.transport.Subscription;
@@ -54,10 +55,12 @@ import org.slf4j.LoggerFactory;
  * The gateway's MQTT connection, on Eclipse Paho's {@link MqttAsyncClient}.
  *
  * <p>Threading model: Paho's threads only hand events over; one "delivery" thread owned by this
- * component runs the connection state machine (connect, re-subscribe, backoff), calls every
- * listener, and completes every publish and subscribe stage. Fields marked "delivery thread" are
- * touched by that thread only, which is what makes the state machine safe without locks. Publishes
- * go through the {@link Outbox}, which keeps their order under back-pressure.
+ * component runs the connection state machine (connect, re-subscribe, backoff), calls the message
+ * listeners, and completes every publish and subscribe stage. Fields marked "delivery thread" are
+ * touched by that thread only, which is what makes the state machine safe without locks. The one
+ * exception is a subscription that asked for {@link Delivery#IMMEDIATE}: its listener is called on
+ * Paho's callback thread, which reads the (copy-on-write) list of subscriptions. Publishes go
+ * through the {@link Outbox}, which keeps their order under back-pressure.
  *
  * <p>Each connection attempt gets a fresh Paho client. Paho reports a lost connection, the failure
  * of its outstanding tokens and the end of a connect on different threads in no guaranteed order;
@@ -128,8 +131,8 @@ public final class PahoMqttTransport implements MqttTransport {
   private volatile boolean closed;
   private volatile Connection current;
 
-  // delivery thread
-  private final List<SubscriptionImpl> subscriptions = new ArrayList<>();
+  // changed on the delivery thread only; read by Paho's callback thread for IMMEDIATE delivery
+  private final List<SubscriptionImpl> subscriptions = new CopyOnWriteArrayList<>();
   private long attempts;
   private int failedAttempts;
   private boolean everConnected;
@@ -334,10 +337,24 @@ public final class PahoMqttTransport implements MqttTransport {
    */
   @Override
   public CompletionStage<Subscription> subscribe(String filter, int qos, MessageListener listener) {
+    return subscribe(filter, qos, listener, Delivery.TRANSPORT_THREAD);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>With {@link Delivery#IMMEDIATE} the listener runs on Paho's callback thread, the one that
+   * took the message from the connection; Paho acknowledges a QoS 1 message once every listener of
+   * that thread has returned.
+   */
+  @Override
+  public CompletionStage<Subscription> subscribe(
+      String filter, int qos, MessageListener listener, Delivery delivery) {
     Topics.checkFilter(filter);
     checkQos(qos);
     Objects.requireNonNull(listener, "listener");
-    SubscriptionImpl subscription = new SubscriptionImpl(filter, qos, listener);
+    Objects.requireNonNull(delivery, "delivery");
+    SubscriptionImpl subscription = new SubscriptionImpl(filter, qos, listener, delivery);
     if (state != ConnectionState.CONNECTED) {
       subscription.future.completeExceptionally(notConnected("subscribe to '" + filter + "'"));
     } else if (!runOnDeliveryThread(() -> startSubscribe(subscription))) {
@@ -1049,30 +1066,74 @@ public final class PahoMqttTransport implements MqttTransport {
     }
   }
 
-  // ---- delivery (delivery thread) ----
+  // ---- delivery ----
 
+  /**
+   * A message from Paho, on Paho's callback thread: the listeners that asked for {@link
+   * Delivery#IMMEDIATE} get it here, the others on the delivery thread.
+   */
+  private void arrived(String topic, byte[] payload) {
+    if (closed) {
+      return;
+    }
+    List<SubscriptionImpl> immediate = null;
+    boolean deferred = false;
+    for (SubscriptionImpl s : subscriptions) {
+      if (!s.closed.get() && Topics.matches(s.filter, topic)) {
+        if (s.delivery == Delivery.IMMEDIATE) {
+          if (immediate == null) {
+            immediate = new ArrayList<>(2);
+          }
+          immediate.add(s);
+        } else {
+          deferred = true;
+        }
+      }
+    }
+    if (immediate == null && !deferred) {
+      LOG.debug("MQTT message to '{}' matches no open subscription; dropped", topic);
+      return;
+    }
+    if (immediate != null) {
+      // the payload itself goes to the last listener of all, so copy while others follow
+      call(immediate, topic, payload, deferred);
+    }
+    if (deferred) {
+      runOnDeliveryThread(() -> deliver(topic, payload));
+    }
+  }
+
+  /**
+   * The delivery thread's part of a message: the listeners of {@link Delivery#TRANSPORT_THREAD}.
+   */
   private void deliver(String topic, byte[] payload) {
     if (closed) {
       return;
     }
     List<SubscriptionImpl> matching = new ArrayList<>();
     for (SubscriptionImpl s : subscriptions) {
-      if (!s.closed.get() && Topics.matches(s.filter, topic)) {
+      if (!s.closed.get()
+          && s.delivery == Delivery.TRANSPORT_THREAD
+          && Topics.matches(s.filter, topic)) {
         matching.add(s);
       }
     }
-    if (matching.isEmpty()) {
-      LOG.debug("MQTT message to '{}' matches no open subscription; dropped", topic);
-      return;
-    }
-    for (int i = 0; i < matching.size(); i++) {
-      SubscriptionImpl s = matching.get(i);
+    call(matching, topic, payload, false);
+  }
+
+  /**
+   * Calls listeners one after the other; each owns its payload, so all but the last get a copy (and
+   * the last too when {@code keepPayload}, because others get the message after these).
+   */
+  private static void call(
+      List<SubscriptionImpl> listeners, String topic, byte[] payload, boolean keepPayload) {
+    for (int i = 0; i < listeners.size(); i++) {
+      SubscriptionImpl s = listeners.get(i);
       if (s.closed.get()) {
         // closed by an earlier listener of this same message
         continue;
       }
-      // each listener owns its payload
-      byte[] copy = i == matching.size() - 1 ? payload : payload.clone();
+      byte[] copy = i == listeners.size() - 1 && !keepPayload ? payload : payload.clone();
       try {
         s.listener.onMessage(topic, copy);
       } catch (RuntimeException | LinkageError e) {
@@ -1289,8 +1350,13 @@ public final class PahoMqttTransport implements MqttTransport {
 
     @Override
     public void messageArrived(String topic, MqttMessage message) {
-      byte[] payload = message.getPayload();
-      runOnDeliveryThread(() -> deliver(topic, payload));
+      try {
+        arrived(topic, message.getPayload());
+      } catch (RuntimeException | LinkageError e) {
+        // Paho would drop the connection over an exception thrown here
+        LOG.error(
+            "MQTT transport {}: a message to '{}' was dropped", settings.clientId(), topic, e);
+      }
     }
 
     @Override
@@ -1303,15 +1369,17 @@ public final class PahoMqttTransport implements MqttTransport {
     final String filter;
     final int qos;
     final MessageListener listener;
+    final Delivery delivery;
     final CompletableFuture<Subscription> future = new CompletableFuture<>();
     final AtomicBoolean closed = new AtomicBoolean();
     // delivery thread
     ScheduledFuture<?> timeout;
 
-    SubscriptionImpl(String filter, int qos, MessageListener listener) {
+    SubscriptionImpl(String filter, int qos, MessageListener listener, Delivery delivery) {
       this.filter = filter;
       this.qos = qos;
       this.listener = listener;
+      this.delivery = delivery;
     }
 
     @Override

@@ -19,6 +19,8 @@ import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.gantry.api.transport.ConnectionState;
+import org.gantry.api.transport.Delivery;
+import org.gantry.api.transport.MessageListener;
 import org.gantry.api.transport.Subscription;
 import org.gantry.api.transport.TransportException;
 import org.junit.jupiter.api.AfterAll;
@@ -312,6 +314,87 @@ class PahoMqttTransportTest {
     MqttClient other = rawClient("close-publisher");
     other.publish("close/me", bytes("after"), 1, false);
     other.publish("sentinel", bytes("marker"), 1, false);
+    assertEquals("marker", sentinel.next().payload());
+    assertNull(closing.poll(), "a closed subscription receives nothing");
+  }
+
+  @Test
+  void immediateListenersRunOnPahosThreadInOrderOthersOnTheDeliveryThread() throws Exception {
+    PahoMqttTransport t = connected("immediate");
+    Inbox immediate = new Inbox();
+    Inbox ordinary = new Inbox();
+    await(t.subscribe("fast/#", 1, immediate, Delivery.IMMEDIATE));
+    await(t.subscribe("fast/+", 1, ordinary, Delivery.TRANSPORT_THREAD));
+    MqttClient other = rawClient("immediate-publisher");
+    for (int i = 0; i < 20; i++) {
+      other.publish("fast/" + i, bytes("m" + i), i % 2, false);
+    }
+    for (int i = 0; i < 20; i++) {
+      Inbox.Received fast = immediate.next();
+      assertEquals("m" + i, fast.payload(), "IMMEDIATE keeps the order of arrival");
+      assertTrue(fast.thread().startsWith("MQTT Call"), fast.thread());
+      Inbox.Received slow = ordinary.next();
+      assertEquals("m" + i, slow.payload());
+      assertTrue(slow.thread().startsWith("gantry-mqtt-delivery-immediate"), slow.thread());
+    }
+    assertNull(immediate.poll());
+    assertNull(ordinary.poll());
+  }
+
+  @Test
+  void immediateListenersOwnTheirPayloadsToo() throws Exception {
+    PahoMqttTransport t = connected("immediate-owns");
+    MessageListener scribbler = (topic, payload) -> payload[0] = 'X';
+    await(t.subscribe("own/y", 1, scribbler, Delivery.IMMEDIATE));
+    Inbox immediate = new Inbox();
+    Inbox ordinary = new Inbox();
+    await(t.subscribe("own/y", 1, immediate, Delivery.IMMEDIATE));
+    await(t.subscribe("own/y", 1, ordinary));
+    // and a scribbler on the delivery thread, which runs after every IMMEDIATE listener
+    await(t.subscribe("own/y", 1, scribbler));
+    await(t.publish("own/y", bytes("abc"), 1));
+    assertEquals("abc", immediate.next().payload());
+    assertEquals("abc", ordinary.next().payload());
+  }
+
+  @Test
+  void aThrowingImmediateListenerNeitherDropsTheConnectionNorLaterMessages() throws Exception {
+    PahoMqttTransport t = connected("immediate-throws");
+    List<String> thrown = new CopyOnWriteArrayList<>();
+    await(
+        t.subscribe(
+            "boom",
+            1,
+            (topic, payload) -> {
+              thrown.add(new String(payload, UTF_8));
+              throw new IllegalStateException("listener bug, on purpose");
+            },
+            Delivery.IMMEDIATE));
+    Inbox after = new Inbox();
+    await(t.subscribe("boom", 1, after, Delivery.IMMEDIATE));
+    await(t.publish("boom", bytes("one"), 1));
+    await(t.publish("boom", bytes("two"), 1));
+    assertEquals("one", after.next().payload());
+    assertEquals("two", after.next().payload());
+    assertEquals(List.of("one", "two"), thrown);
+    assertEquals(ConnectionState.CONNECTED, t.state());
+    assertEquals(0, t.status().reconnectCount(), "Paho must not have dropped the connection");
+  }
+
+  @Test
+  void aClosedImmediateSubscriptionGetsNothingMore() throws Exception {
+    PahoMqttTransport t = connected("immediate-closing");
+    Inbox closing = new Inbox();
+    Inbox sentinel = new Inbox();
+    Subscription sub = await(t.subscribe("close/fast", 1, closing, Delivery.IMMEDIATE));
+    await(t.subscribe("sentinel/fast", 1, sentinel, Delivery.IMMEDIATE));
+    await(t.publish("close/fast", bytes("before"), 1));
+    assertEquals("before", closing.next().payload());
+
+    sub.close();
+    MqttClient other = rawClient("immediate-close-publisher");
+    other.publish("close/fast", bytes("after"), 1, false);
+    other.publish("sentinel/fast", bytes("marker"), 1, false);
     assertEquals("marker", sentinel.next().payload());
     assertNull(closing.poll(), "a closed subscription receives nothing");
   }
