@@ -149,8 +149,8 @@ final class ThingEngine implements ConnectionListener {
 
   /**
    * The newest notify-next not taken yet: the head of the queue with its document, or an offer with
-   * no execution when the queue became empty. Written by the transport's thread, taken by the
-   * runner.
+   * no execution when the queue became empty (unless a job is on offer: see {@link #onNotifyNext}).
+   * Written by the transport's thread, taken by the runner.
    */
   private final AtomicReference<Offer> offered = new AtomicReference<>();
 
@@ -410,9 +410,19 @@ final class ThingEngine implements ConnectionListener {
       offer = offered.getAndSet(null);
     }
     headChanged = false;
+    if (offer != null && offer.execution() == null) {
+      // An offer without an execution (the queue ran empty) is not trusted: notifications may
+      // arrive out of order, so an older "empty" could hide a job queued since, and the describe
+      // below settles it. A job queued just after the queue ran empty is common (a rollout, a
+      // script), and its notify-next follows within moments: wait for that briefly rather than ask
+      // at once. With nothing queued the describe comes a little later, which costs nothing.
+      awaitWake(NOTIFY_GRACE);
+      Offer newer = offered.getAndSet(null);
+      if (newer != null) {
+        offer = newer;
+      }
+    }
     JobExecution ex;
-    // An offer without an execution (the queue ran empty) is not trusted: notifications may arrive
-    // out of order, so an older "empty" could hide a job queued since. The describe settles it.
     if (offer != null && offer.execution() != null && usable(offer.execution())) {
       ex = offer.execution();
     } else {
@@ -636,7 +646,16 @@ final class ThingEngine implements ConnectionListener {
    * confirm with a describe before cancelling anything (PROTOCOL.md).
    */
   private void onNotifyNext(NotifyNext n) {
-    offered.set(new Offer(n.execution()));
+    if (n.execution() == null) {
+      // "Queue empty" does not replace a job offered and not taken yet: notifications may arrive
+      // out of order (a service that answers and queues on different threads, AWS IoT Core), and
+      // running a stale offer is harmless, since its IN_PROGRESS update carries the expected
+      // version. Asking the service about a stale "empty" would cost a request.
+      offered.getAndUpdate(
+          current -> current != null && current.execution() != null ? current : new Offer(null));
+    } else {
+      offered.set(new Offer(n.execution()));
+    }
     RunningExecution run = steps.current();
     if (run == null) {
       wake();

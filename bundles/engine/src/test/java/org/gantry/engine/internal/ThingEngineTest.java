@@ -121,6 +121,8 @@ class ThingEngineTest {
   /** How long a job naming a missing operation waits after the start; none unless a test says. */
   private Duration installGrace = Duration.ZERO;
 
+  private Duration pollInterval = Duration.ofMillis(200);
+
   /** Which operation types the gateway had installed before (KnownOperations). */
   private Predicate<String> knownOperation = type -> true;
 
@@ -137,7 +139,7 @@ class ThingEngineTest {
             Duration.ofMillis(300),
             stepTimeout,
             Map.of(),
-            Duration.ofMillis(200),
+            pollInterval,
             Duration.ofMillis(20),
             progressInterval,
             installGrace),
@@ -339,6 +341,72 @@ class ThingEngineTest {
     service.queue("e2", "{\"operation\":\"ok\"}");
     service.notifyNext("e2");
     awaitStatus("e2", ExecutionStatus.SUCCEEDED);
+  }
+
+  @Test
+  void aJobWhoseNotifyNextFollowsAnEmptyOneIsTakenWithoutAskingForTheHead() throws Exception {
+    pollInterval = Duration.ofSeconds(30); // no describe of $next but those the test counts
+    install("ok", ctx -> OperationResult.succeeded());
+    service.queue("f1", "{\"operation\":\"ok\"}");
+    start();
+    awaitStatus("f1", ExecutionStatus.SUCCEEDED);
+    // no notify-next after f1: the engine asks for the head itself, finds nothing, and idles
+    await(() -> service.describesOfNext() == 2, "the describe of $next after f1");
+    // "queue empty" and, moments later, the notify-next of a job queued since
+    service.queue("f2", "{\"operation\":\"ok\"}");
+    service.notifyNext(null);
+    service.notifyNext("f2");
+    awaitStatus("f2", ExecutionStatus.SUCCEEDED);
+    List<MiniJobsService.Seen> seen = List.copyOf(service.seen);
+    int f2Started = 0;
+    while (!seen.get(f2Started).topic().endsWith("/jobs/f2/update")) {
+      f2Started++;
+    }
+    assertEquals(
+        2,
+        seen.subList(0, f2Started).stream()
+            .filter(x -> x.topic().endsWith("/jobs/$next/get"))
+            .count(),
+        seen.toString());
+  }
+
+  @Test
+  void aStaleEmptyNotifyNextDoesNotHideAJobOfferedBeforeIt() throws Exception {
+    pollInterval = Duration.ofSeconds(30);
+    CountDownLatch running = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    install(
+        "hold",
+        ctx -> {
+          running.countDown();
+          awaitQuietly(release);
+          return OperationResult.succeeded();
+        });
+    install("ok", ctx -> OperationResult.succeeded());
+    service.queue("h0", "{\"operation\":\"hold\"}");
+    start();
+    assertTrue(running.await(10, TimeUnit.SECONDS));
+    // while h0 runs: g1's notify-next, then an older "queue empty" that arrives after it
+    service.queue("g1", "{\"operation\":\"ok\"}");
+    service.notifyNext("g1");
+    service.notifyNext(null);
+    // each makes the engine check that h0 still runs: then both have been taken in
+    await(
+        () -> service.seen.stream().filter(x -> x.topic().endsWith("/jobs/h0/get")).count() == 2,
+        "both notifications seen");
+    release.countDown();
+    awaitStatus("g1", ExecutionStatus.SUCCEEDED);
+    List<MiniJobsService.Seen> seen = List.copyOf(service.seen);
+    int g1Started = 0;
+    while (!seen.get(g1Started).topic().endsWith("/jobs/g1/update")) {
+      g1Started++;
+    }
+    assertEquals(
+        1,
+        seen.subList(0, g1Started).stream()
+            .filter(x -> x.topic().endsWith("/jobs/$next/get"))
+            .count(),
+        "g1 is taken from its notify-next, not asked for: " + seen);
   }
 
   @Test
