@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +14,7 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
@@ -58,11 +60,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It is an ordinary MQTT client (Paho mqttv3) built on {@code org.gantry.protocol}, so the same
  * class runs inside the OSGi framework (where both are bundles) and in a plain JVM. It subscribes
- * to {@code $aws/things/+/jobs/#}, never to a root {@code #} (BUILD-NOTES pitfall 10).
+ * to the request topics of every thing ({@link #FILTERS}), not to {@code $aws/things/+/jobs/#},
+ * which would bring back every answer and notification it sends, and never to a root {@code #}
+ * (BUILD-NOTES pitfall 10).
  *
  * <p>Requests are handled one at a time, in order of arrival, on a thread of the service's own
- * (never on Paho's callback thread); the answer to a request is published before the next one is
- * handled. Every public method is thread-safe.
+ * (never on Paho's callback thread); the answers to a request are handed to the MQTT client, in
+ * order, before the next one is handled. They are not awaited one by one (the broker's PUBACK would
+ * cost a round trip each, on the path of every device): at most {@value #MAX_IN_FLIGHT} are
+ * unacknowledged at a time. Every public method is thread-safe.
  *
  * <p>Answers, as PROTOCOL.md says: {@code get}, {@code start-next}, {@code {jobId}/get} (also
  * {@code $next}), {@code {jobId}/update} with {@code expectedVersion} ({@code VersionMismatch} with
@@ -75,7 +81,16 @@ import org.slf4j.LoggerFactory;
 public final class TestJobsService implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TestJobsService.class);
-  private static final String FILTER = "$aws/things/+/jobs/#";
+
+  /** The request topics of PROTOCOL.md; a malformed job id still matches the last two. */
+  private static final String[] FILTERS = {
+    "$aws/things/+/jobs/get",
+    "$aws/things/+/jobs/start-next",
+    "$aws/things/+/jobs/+/get",
+    "$aws/things/+/jobs/+/update"
+  };
+
+  private static final int MAX_IN_FLIGHT = 500;
   private static final String NEXT = JobsTopics.NEXT;
   private static final int MAX_LISTED = 10;
   private static final int MAX_NOTIFIED = 15;
@@ -263,6 +278,7 @@ public final class TestJobsService implements AutoCloseable {
   private final JobsCodec codec = new JobsCodec();
   private final MqttClient client;
   private final ExecutorService worker;
+  private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
   private final Map<String, Thing> things = new LinkedHashMap<>();
   private final List<Request> requests = new ArrayList<>();
   private final Map<String, ExecutionStatus> armedBumps = new LinkedHashMap<>();
@@ -321,7 +337,9 @@ public final class TestJobsService implements AutoCloseable {
           }
 
           @Override
-          public void deliveryComplete(IMqttDeliveryToken token) {}
+          public void deliveryComplete(IMqttDeliveryToken token) {
+            service.inFlight.release();
+          }
         });
     MqttConnectOptions options = new MqttConnectOptions();
     options.setCleanSession(true);
@@ -332,15 +350,17 @@ public final class TestJobsService implements AutoCloseable {
     options.setSocketFactory(sockets);
     try {
       client.connect(options);
-      int[] granted = client.subscribeWithResponse(FILTER, 1).getGrantedQos();
-      if (granted.length != 1 || granted[0] > 1) {
+      int[] qos = new int[FILTERS.length];
+      Arrays.fill(qos, 1);
+      int[] granted = client.subscribeWithResponse(FILTERS, qos).getGrantedQos();
+      if (granted.length != FILTERS.length || Arrays.stream(granted).anyMatch(g -> g > 1)) {
         throw new MqttException(MqttException.REASON_CODE_SUBSCRIBE_FAILED);
       }
     } catch (MqttException e) {
       service.close();
       throw e;
     }
-    LOG.info("Test jobs service subscribed to {} on {}", FILTER, brokerUrl);
+    LOG.info("Test jobs service subscribed to {} on {}", Arrays.toString(FILTERS), brokerUrl);
     return service;
   }
 
@@ -640,7 +660,7 @@ public final class TestJobsService implements AutoCloseable {
         && (parsed.get().answer() != JobsTopic.Answer.REQUEST
             || parsed.get().kind() == JobsTopic.Kind.NOTIFY
             || parsed.get().kind() == JobsTopic.Kind.NOTIFY_NEXT)) {
-      return; // our own answers and notifications, which the wildcard also matches
+      return; // answers and notifications: not subscribed to, ignored should a broker send them
     }
     if (parsed.isEmpty() && (topic.endsWith("/accepted") || topic.endsWith("/rejected"))) {
       return;
@@ -905,13 +925,28 @@ public final class TestJobsService implements AutoCloseable {
         "rejected:" + code.wireName());
   }
 
+  /** Hands answers to Paho in order, without waiting for their PUBACKs (at most a window). */
   private void publishAll(List<Answer> answers) {
     for (Answer a : answers) {
       try {
+        if (!inFlight.tryAcquire(PUBLISH_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)) {
+          LOG.error(
+              "The test jobs service could not publish on {}: {} publishes unacknowledged for {} ms",
+              a.topic(),
+              MAX_IN_FLIGHT,
+              PUBLISH_TIMEOUT_MILLIS);
+          continue;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      try {
         MqttMessage m = new MqttMessage(codec.encode(a.payload()));
         m.setQos(1);
-        client.publish(a.topic(), m);
+        client.getTopic(a.topic()).publish(m);
       } catch (MqttException e) {
+        inFlight.release();
         LOG.error("The test jobs service could not publish on {}", a.topic(), e);
       }
     }
