@@ -109,14 +109,14 @@ public class EngineBenchmark {
 
     if (BROKERS.contains("moquette")) {
       try (TestBroker moquette = TestBroker.start()) {
-        runOn("moquette", moquette.url());
+        runOn("moquette", moquette.url(), -1);
       }
     }
     if (!BROKERS.contains("mosquitto")) {
       figures.note("Mosquitto left out (-Dgantry.bench.brokers=" + BROKERS + ")");
     } else if (Mosquitto.installed()) {
       try (Mosquitto mosquitto = Mosquitto.start(work.resolve("mosquitto"))) {
-        runOn("mosquitto", mosquitto.url());
+        runOn("mosquitto", mosquitto.url(), mosquitto.pid());
       }
     } else {
       figures.note("Mosquitto is not installed (" + Mosquitto.BINARY + "): Moquette only");
@@ -131,7 +131,10 @@ public class EngineBenchmark {
     return Files.isReadable(load) ? Files.readString(load).trim() : "unknown";
   }
 
-  private void runOn(String broker, String url) throws Exception {
+  /**
+   * @param brokerPid the broker's process, or -1 when it runs in this JVM
+   */
+  private void runOn(String broker, String url, long brokerPid) throws Exception {
     figures.note("broker " + broker + " at " + url);
     Spread rtt = Spread.of(RoundTrip.measure(url, broker, RTT_WARMUP, RTT_SAMPLES));
     figures.spread(broker + ".mqtt_round_trip", rtt);
@@ -166,13 +169,13 @@ public class EngineBenchmark {
       }
       throughput(broker + ".floor_jobs_per_second.one_thing", jobs, Map.of(drained, floorBurst));
 
-      oneThing(broker, url, jobs, rtt);
+      oneThing(broker, url, brokerPid, jobs, rtt);
       hundredThings(broker, url, jobs);
     }
   }
 
   /** Latency and sequential throughput of one thing, and the journal commit on its data folder. */
-  private void oneThing(String broker, String url, TestJobsService jobs, Spread rtt)
+  private void oneThing(String broker, String url, long brokerPid, TestJobsService jobs, Spread rtt)
       throws Exception {
     String thing = "bench-" + broker + "-one";
     Path data = Files.createDirectories(work.resolve(broker + "-one"));
@@ -224,10 +227,33 @@ public class EngineBenchmark {
       Map<String, Instant> burst = new LinkedHashMap<>();
       long cpuBeforeBurst = gateway.cpuMillis();
       Map<String, Long> threadsBefore = gateway.threadCpuMillis();
+      long driver = ProcessHandle.current().pid();
+      long driverBefore = GantryProcess.cpuMillis(driver);
+      long brokerBefore = brokerPid < 0 ? 0 : GantryProcess.cpuMillis(brokerPid);
+      long wallBefore = System.nanoTime();
       queueRange(jobs, thing, "tp-", 0, WINDOW, burst);
       keepQueued(jobs, thing, "tp-", burst);
+      long wallMillis = (System.nanoTime() - wallBefore) / 1_000_000;
+      long driverMillis = GantryProcess.cpuMillis(driver) - driverBefore;
+      long brokerMillis = brokerPid < 0 ? 0 : GantryProcess.cpuMillis(brokerPid) - brokerBefore;
+      long gatewayMillis = gateway.cpuMillis() - cpuBeforeBurst;
       cpuPerJob(
           broker + ".gateway_cpu_per_job.one_thing", gateway, cpuBeforeBurst, THROUGHPUT_JOBS);
+      figures.add(
+          broker + ".driver_cpu_per_job.one_thing", driverMillis / (double) THROUGHPUT_JOBS, "ms");
+      if (brokerPid >= 0) {
+        figures.add(
+            broker + ".broker_cpu_per_job.one_thing",
+            brokerMillis / (double) THROUGHPUT_JOBS,
+            "ms");
+      }
+      // Sequential jobs of one thing leave little to run in parallel: how much of the machine the
+      // gateway, the service and the broker kept busy together.
+      figures.add(
+          broker + ".machine_busy.one_thing",
+          (gatewayMillis + driverMillis + brokerMillis)
+              / (double) (wallMillis * Runtime.getRuntime().availableProcessors()),
+          "of all cores");
       threadsPerJob(broker, threadsBefore, gateway.threadCpuMillis(), THROUGHPUT_JOBS);
       throughput(broker + ".jobs_per_second.one_thing", jobs, Map.of(thing, burst));
       String warnings =

@@ -30,6 +30,11 @@ final class Mosquitto implements AutoCloseable {
     this.tls = tls;
   }
 
+  /** The broker's process id, to read its CPU time. */
+  long pid() {
+    return process.pid();
+  }
+
   static boolean installed() {
     return Files.isExecutable(BINARY);
   }

@@ -235,7 +235,18 @@ public final class GantryProcess implements AutoCloseable {
    * @throws IOException when the process is gone
    */
   public long cpuMillis() throws IOException {
-    Path stat = Path.of("/proc", Long.toString(process.pid()), "stat");
+    return cpuMillis(process.pid());
+  }
+
+  /**
+   * The CPU time any process has used so far, user and system, from {@code /proc/<pid>/stat}.
+   *
+   * @param pid the process
+   * @return milliseconds, or -1 where there is no /proc
+   * @throws IOException when the process is gone
+   */
+  public static long cpuMillis(long pid) throws IOException {
+    Path stat = Path.of("/proc", Long.toString(pid), "stat");
     if (!Files.isReadable(stat)) {
       return -1;
     }
