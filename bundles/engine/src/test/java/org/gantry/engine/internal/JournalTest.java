@@ -3,10 +3,13 @@ package org.gantry.engine.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -84,6 +87,73 @@ class JournalTest {
       assertEquals(document, open.get(0).document());
     } finally {
       reopened.close();
+    }
+  }
+
+  @Test
+  void commitsWriteOverTheZerosWithoutChangingTheFilesLength(@TempDir Path dir) throws Exception {
+    Journal journal = new Journal(dir);
+    journal.open(); // starts from a compact log: no entries, then the zeros
+    Path log = dir.resolve("journal.log");
+    long length = Files.size(log);
+    assertEquals(Journal.REGION, length);
+    for (int i = 1; i <= 20; i++) {
+      Journal.Entry e = journal.create("job-" + i, 1, 1, "{\"operation\":\"x\"}");
+      journal.write(e);
+      journal.write(e.reporting("SUCCEEDED", Map.of(), 2));
+      journal.remove("job-" + i, 1);
+      assertEquals(length, Files.size(log), "after job " + i);
+    }
+    journal.write(journal.create("job-open", 1, 1, "{\"operation\":\"x\"}"));
+    journal.close();
+    assertEquals(List.of("job-open#1"), List.copyOf(Journal.peek(dir).keySet()));
+    Journal reopened = new Journal(dir);
+    try {
+      assertEquals(1, reopened.open().size());
+    } finally {
+      reopened.close();
+    }
+    assertEquals(List.of("journal.log"), names(dir), "zeros after the records are no damage");
+  }
+
+  @Test
+  void aFullRegionIsCompactedKeepingTheOpenEntries(@TempDir Path dir) throws Exception {
+    Journal journal = new Journal(dir);
+    String document = "{\"operation\":\"x\",\"pad\":\"" + "p".repeat(1000) + "\"}";
+    journal.write(journal.create("kept", 1, 1, document));
+    for (int i = 1; i <= 200; i++) { // about 200 KB of records through a 64 KB region
+      journal.write(journal.create("job-" + i, 1, 1, document));
+      journal.remove("job-" + i, 1);
+    }
+    assertTrue(Files.size(dir.resolve("journal.log")) < Journal.REGION + 4096);
+    journal.close();
+    assertEquals(List.of("kept#1"), List.copyOf(Journal.peek(dir).keySet()));
+  }
+
+  @Test
+  void aZeroHeaderFollowedByRecordsIsDamage(@TempDir Path dir) throws Exception {
+    Journal journal = new Journal(dir);
+    journal.write(journal.create("first", 1, 1, "{\"operation\":\"x\"}"));
+    journal.close();
+    Path log = dir.resolve("journal.log");
+    byte[] bytes = Files.readAllBytes(log);
+    int record = 13 + ByteBuffer.wrap(bytes, 5, 4).getInt();
+    // a record where zeros should only be followed by zeros: a page that never reached the disk
+    System.arraycopy(bytes, 0, bytes, record + 4096, record);
+    Files.write(log, bytes);
+
+    Journal reopened = new Journal(dir);
+    try {
+      assertEquals(1, reopened.open().size(), "the entry before the damage is kept");
+    } finally {
+      reopened.close();
+    }
+    assertEquals(2, names(dir).size(), "the damaged log was copied aside: " + names(dir));
+  }
+
+  private static List<String> names(Path dir) throws Exception {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.map(f -> f.getFileName().toString()).sorted().toList();
     }
   }
 }
