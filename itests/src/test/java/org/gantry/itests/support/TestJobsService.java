@@ -231,27 +231,43 @@ public final class TestJobsService implements AutoCloseable {
     final JobsTopics topics;
     final Map<String, Exec> execs = new LinkedHashMap<>();
 
+    /**
+     * The executions not yet terminal, in queue order: every request looks at these, and a long
+     * benchmark leaves thousands of terminal ones in {@link #execs}. A terminal status is never
+     * left again, so terminal executions are dropped from here when met.
+     */
+    private final Map<String, Exec> active = new LinkedHashMap<>();
+
     Thing(String name) {
       this.topics = new JobsTopics(name);
     }
 
+    void add(Exec e) {
+      execs.put(e.jobId, e);
+      active.put(e.jobId, e);
+    }
+
+    private Iterable<Exec> active() {
+      active.values().removeIf(e -> e.status.isTerminal());
+      return active.values();
+    }
+
     Exec head() {
-      for (Exec e : execs.values()) {
+      Exec queued = null;
+      for (Exec e : active()) {
         if (e.status == ExecutionStatus.IN_PROGRESS) {
           return e;
         }
-      }
-      for (Exec e : execs.values()) {
-        if (e.status == ExecutionStatus.QUEUED) {
-          return e;
+        if (queued == null && e.status == ExecutionStatus.QUEUED) {
+          queued = e;
         }
       }
-      return null;
+      return queued;
     }
 
     List<Exec> pending(ExecutionStatus status) {
       List<Exec> out = new ArrayList<>();
-      for (Exec e : execs.values()) {
+      for (Exec e : active()) {
         if (e.status == status) {
           out.add(e);
         }
@@ -406,7 +422,7 @@ public final class TestJobsService implements AutoCloseable {
       }
       Exec head = t.head();
       String pending = t.pendingSignature();
-      t.execs.put(jobId, new Exec(thing, jobId, documentJson, now()));
+      t.add(new Exec(thing, jobId, documentJson, now()));
       notifications = notificationsAfterChange(t, head, pending);
       notifyAll();
     }
