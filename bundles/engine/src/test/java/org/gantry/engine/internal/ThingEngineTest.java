@@ -358,17 +358,7 @@ class ThingEngineTest {
     service.notifyNext(null);
     service.notifyNext("f2");
     awaitStatus("f2", ExecutionStatus.SUCCEEDED);
-    List<MiniJobsService.Seen> seen = List.copyOf(service.seen);
-    int f2Started = 0;
-    while (!seen.get(f2Started).topic().endsWith("/jobs/f2/update")) {
-      f2Started++;
-    }
-    assertEquals(
-        2,
-        seen.subList(0, f2Started).stream()
-            .filter(x -> x.topic().endsWith("/jobs/$next/get"))
-            .count(),
-        seen.toString());
+    assertEquals(2, describesOfNextBeforeTheFirstUpdateOf("f2"), service.seen.toString());
   }
 
   @Test
@@ -397,17 +387,25 @@ class ThingEngineTest {
         "both notifications seen");
     release.countDown();
     awaitStatus("g1", ExecutionStatus.SUCCEEDED);
-    List<MiniJobsService.Seen> seen = List.copyOf(service.seen);
-    int g1Started = 0;
-    while (!seen.get(g1Started).topic().endsWith("/jobs/g1/update")) {
-      g1Started++;
-    }
     assertEquals(
         1,
-        seen.subList(0, g1Started).stream()
-            .filter(x -> x.topic().endsWith("/jobs/$next/get"))
-            .count(),
-        "g1 is taken from its notify-next, not asked for: " + seen);
+        describesOfNextBeforeTheFirstUpdateOf("g1"),
+        "g1 is taken from its notify-next, not asked for: " + service.seen);
+  }
+
+  /** How often the engine asked for the head of the queue before it first updated {@code jobId}. */
+  private long describesOfNextBeforeTheFirstUpdateOf(String jobId) {
+    List<MiniJobsService.Seen> seen = List.copyOf(service.seen);
+    long describes = 0;
+    for (MiniJobsService.Seen s : seen) {
+      if (s.topic().endsWith("/jobs/" + jobId + "/update")) {
+        return describes;
+      }
+      if (s.topic().endsWith("/jobs/$next/get")) {
+        describes++;
+      }
+    }
+    throw new AssertionError("no update of " + jobId + " in " + seen);
   }
 
   @Test
@@ -596,8 +594,10 @@ class ThingEngineTest {
     install(
         "long",
         ctx -> {
-          running.countDown();
+          // registered before the test acts: a cancel action registered after the cancel runs at
+          // once, on the operation's own thread
           ctx.onCancel(() -> cancelThread.set(Thread.currentThread().getName()));
+          running.countDown();
           // keep reporting progress until the engine learns of the cancel
           for (int i = 0; i < 200 && !ctx.cancelled(); i++) {
             ctx.progress("working", i % 100, Map.of());
@@ -627,13 +627,13 @@ class ThingEngineTest {
     install(
         "hang",
         ctx -> {
-          running.countDown();
           CountDownLatch c = new CountDownLatch(1);
           ctx.onCancel(
               () -> {
                 cancelThread.set(Thread.currentThread().getName());
                 c.countDown();
               });
+          running.countDown(); // only now: see the test above
           awaitQuietly(c); // no progress: only the notification can tell the engine
           cancelled.set(ctx.cancelled());
           return OperationResult.succeeded();

@@ -29,6 +29,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class PahoMqttTransportTest {
@@ -299,19 +301,20 @@ class PahoMqttTransportTest {
     assertEquals("abc", inbox.next().payload());
   }
 
-  @Test
-  void closedSubscriptionGetsNothingMore() throws Exception {
-    PahoMqttTransport t = connected("closing");
+  @ParameterizedTest
+  @EnumSource(Delivery.class)
+  void closedSubscriptionGetsNothingMore(Delivery delivery) throws Exception {
+    PahoMqttTransport t = connected("closing-" + delivery);
     Inbox closing = new Inbox();
     Inbox sentinel = new Inbox();
-    Subscription sub = await(t.subscribe("close/me", 1, closing));
-    await(t.subscribe("sentinel", 1, sentinel));
+    Subscription sub = await(t.subscribe("close/me", 1, closing, delivery));
+    await(t.subscribe("sentinel", 1, sentinel, delivery));
     await(t.publish("close/me", bytes("before"), 1));
     assertEquals("before", closing.next().payload());
 
     sub.close();
     sub.close(); // idempotent
-    MqttClient other = rawClient("close-publisher");
+    MqttClient other = rawClient("close-publisher-" + delivery);
     other.publish("close/me", bytes("after"), 1, false);
     other.publish("sentinel", bytes("marker"), 1, false);
     assertEquals("marker", sentinel.next().payload());
@@ -379,24 +382,6 @@ class PahoMqttTransportTest {
     assertEquals(List.of("one", "two"), thrown);
     assertEquals(ConnectionState.CONNECTED, t.state());
     assertEquals(0, t.status().reconnectCount(), "Paho must not have dropped the connection");
-  }
-
-  @Test
-  void aClosedImmediateSubscriptionGetsNothingMore() throws Exception {
-    PahoMqttTransport t = connected("immediate-closing");
-    Inbox closing = new Inbox();
-    Inbox sentinel = new Inbox();
-    Subscription sub = await(t.subscribe("close/fast", 1, closing, Delivery.IMMEDIATE));
-    await(t.subscribe("sentinel/fast", 1, sentinel, Delivery.IMMEDIATE));
-    await(t.publish("close/fast", bytes("before"), 1));
-    assertEquals("before", closing.next().payload());
-
-    sub.close();
-    MqttClient other = rawClient("immediate-close-publisher");
-    other.publish("close/fast", bytes("after"), 1, false);
-    other.publish("sentinel/fast", bytes("marker"), 1, false);
-    assertEquals("marker", sentinel.next().payload());
-    assertNull(closing.poll(), "a closed subscription receives nothing");
   }
 
   @Test
