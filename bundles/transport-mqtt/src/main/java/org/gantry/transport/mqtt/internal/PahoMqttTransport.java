@@ -1076,49 +1076,27 @@ public final class PahoMqttTransport implements MqttTransport {
     if (closed) {
       return;
     }
-    List<SubscriptionImpl> immediate = null;
-    boolean deferred = false;
+    List<SubscriptionImpl> immediate = new ArrayList<>(2);
+    List<SubscriptionImpl> deferred = new ArrayList<>(2);
     for (SubscriptionImpl s : subscriptions) {
       if (!s.closed.get() && Topics.matches(s.filter, topic)) {
-        if (s.delivery == Delivery.IMMEDIATE) {
-          if (immediate == null) {
-            immediate = new ArrayList<>(2);
-          }
-          immediate.add(s);
-        } else {
-          deferred = true;
-        }
+        (s.delivery == Delivery.IMMEDIATE ? immediate : deferred).add(s);
       }
     }
-    if (immediate == null && !deferred) {
+    if (immediate.isEmpty() && deferred.isEmpty()) {
       LOG.debug("MQTT message to '{}' matches no open subscription; dropped", topic);
       return;
     }
-    if (immediate != null) {
-      // the payload itself goes to the last listener of all, so copy while others follow
-      call(immediate, topic, payload, deferred);
+    // the payload itself goes to the last listener of all, so copy while others follow
+    call(immediate, topic, payload, !deferred.isEmpty());
+    if (!deferred.isEmpty()) {
+      runOnDeliveryThread(
+          () -> {
+            if (!closed) {
+              call(deferred, topic, payload, false);
+            }
+          });
     }
-    if (deferred) {
-      runOnDeliveryThread(() -> deliver(topic, payload));
-    }
-  }
-
-  /**
-   * The delivery thread's part of a message: the listeners of {@link Delivery#TRANSPORT_THREAD}.
-   */
-  private void deliver(String topic, byte[] payload) {
-    if (closed) {
-      return;
-    }
-    List<SubscriptionImpl> matching = new ArrayList<>();
-    for (SubscriptionImpl s : subscriptions) {
-      if (!s.closed.get()
-          && s.delivery == Delivery.TRANSPORT_THREAD
-          && Topics.matches(s.filter, topic)) {
-        matching.add(s);
-      }
-    }
-    call(matching, topic, payload, false);
   }
 
   /**
