@@ -678,9 +678,6 @@ public final class TestJobsService implements AutoCloseable {
             || parsed.get().kind() == JobsTopic.Kind.NOTIFY_NEXT)) {
       return; // answers and notifications: not subscribed to, ignored should a broker send them
     }
-    if (parsed.isEmpty() && (topic.endsWith("/accepted") || topic.endsWith("/rejected"))) {
-      return;
-    }
     List<Answer> out = new ArrayList<>();
     try {
       if (parsed.isEmpty()) {
