@@ -234,26 +234,37 @@ public class EngineBenchmark {
       queueRange(jobs, thing, "tp-", 0, WINDOW, burst);
       keepQueued(jobs, thing, "tp-", burst);
       long wallMillis = (System.nanoTime() - wallBefore) / 1_000_000;
-      long driverMillis = GantryProcess.cpuMillis(driver) - driverBefore;
-      long brokerMillis = brokerPid < 0 ? 0 : GantryProcess.cpuMillis(brokerPid) - brokerBefore;
-      long gatewayMillis = gateway.cpuMillis() - cpuBeforeBurst;
-      cpuPerJob(
-          broker + ".gateway_cpu_per_job.one_thing", gateway, cpuBeforeBurst, THROUGHPUT_JOBS);
-      figures.add(
-          broker + ".driver_cpu_per_job.one_thing", driverMillis / (double) THROUGHPUT_JOBS, "ms");
-      if (brokerPid >= 0) {
+      long gatewayAfter = gateway.cpuMillis();
+      long driverAfter = GantryProcess.cpuMillis(driver);
+      long brokerAfter = brokerPid < 0 ? 0 : GantryProcess.cpuMillis(brokerPid);
+      // -1 where there is no /proc to read
+      if (Math.min(Math.min(cpuBeforeBurst, gatewayAfter), Math.min(driverBefore, driverAfter)) >= 0
+          && Math.min(brokerBefore, brokerAfter) >= 0) {
+        long gatewayMillis = gatewayAfter - cpuBeforeBurst;
+        long driverMillis = driverAfter - driverBefore;
+        long brokerMillis = brokerAfter - brokerBefore;
         figures.add(
-            broker + ".broker_cpu_per_job.one_thing",
-            brokerMillis / (double) THROUGHPUT_JOBS,
+            broker + ".gateway_cpu_per_job.one_thing",
+            gatewayMillis / (double) THROUGHPUT_JOBS,
             "ms");
+        figures.add(
+            broker + ".driver_cpu_per_job.one_thing",
+            driverMillis / (double) THROUGHPUT_JOBS,
+            "ms");
+        if (brokerPid >= 0) {
+          figures.add(
+              broker + ".broker_cpu_per_job.one_thing",
+              brokerMillis / (double) THROUGHPUT_JOBS,
+              "ms");
+        }
+        // Sequential jobs of one thing leave little to run in parallel: how much of the machine
+        // the gateway, the service and the broker kept busy together.
+        figures.add(
+            broker + ".machine_busy.one_thing",
+            (gatewayMillis + driverMillis + brokerMillis)
+                / (double) (wallMillis * Runtime.getRuntime().availableProcessors()),
+            "of all cores");
       }
-      // Sequential jobs of one thing leave little to run in parallel: how much of the machine the
-      // gateway, the service and the broker kept busy together.
-      figures.add(
-          broker + ".machine_busy.one_thing",
-          (gatewayMillis + driverMillis + brokerMillis)
-              / (double) (wallMillis * Runtime.getRuntime().availableProcessors()),
-          "of all cores");
       threadsPerJob(broker, threadsBefore, gateway.threadCpuMillis(), THROUGHPUT_JOBS);
       throughput(broker + ".jobs_per_second.one_thing", jobs, Map.of(thing, burst));
       String warnings =
