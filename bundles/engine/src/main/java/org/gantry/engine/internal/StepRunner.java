@@ -5,13 +5,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.gantry.api.document.JobDocument;
 import org.gantry.api.document.JobDocumentException;
 import org.gantry.api.document.JobDocumentParser;
@@ -38,6 +39,9 @@ final class StepRunner {
 
   private static final Logger LOG = LoggerFactory.getLogger(StepRunner.class);
   private static final Duration CANCEL_GRACE = Duration.ofSeconds(10);
+
+  /** How often a step that waits for a worker looks whether its execution was cancelled. */
+  private static final Duration WORKER_POLL = Duration.ofMillis(100);
 
   private final JobDocumentParser parser;
   private final OperationRegistry operations;
@@ -239,7 +243,7 @@ final class StepRunner {
     }
     currentEntry = p.entry();
     Map<String, String> mdc = MDC.getCopyOfContextMap();
-    CountDownLatch started = new CountDownLatch(1);
+    AtomicBoolean started = new AtomicBoolean();
     Future<OperationResult> future;
     try {
       future =
@@ -249,7 +253,7 @@ final class StepRunner {
                   MDC.setContextMap(mdc);
                 }
                 run.startStep(settings.stepTimeoutFor(p.step().operation()));
-                started.countDown();
+                started.set(true);
                 try {
                   return invoke(run, p);
                 } finally {
@@ -260,30 +264,38 @@ final class StepRunner {
       throw new IllegalStateException("the worker pool is shut down", e);
     }
     try {
-      while (!started.await(100, TimeUnit.MILLISECONDS)) {
-        if (run.cancelled()) {
-          future.cancel(false);
-          return cancelledResult(run);
-        }
-      }
+      // One wait for the result, whether the operation has a worker yet or not: a quick operation
+      // then wakes this thread once, when it returns, not also when it starts.
       while (true) {
-        long left = run.nanosLeft();
-        if (left <= 0) {
-          return stepTimedOut(run, p, future);
+        long wait;
+        if (!started.get()) {
+          // Waiting for a worker: the step timer has not started, but a cancel must not wait.
+          if (run.cancelled() && future.cancel(false)) {
+            return cancelledResult(run);
+          }
+          wait = WORKER_POLL.toNanos();
+        } else {
+          wait = run.nanosLeft();
+          if (wait <= 0) {
+            return stepTimedOut(run, p, future);
+          }
         }
         try {
-          OperationResult r = future.get(left, TimeUnit.NANOSECONDS);
+          OperationResult r = future.get(wait, TimeUnit.NANOSECONDS);
           return run.cancelled() && run.cancelCause() == CancelCause.GATEWAY
               ? cancelledResult(run)
               : r;
         } catch (TimeoutException e) {
-          // The deadline may have moved (progress or an extension): look again.
+          // Not started yet, or the deadline moved (progress or an extension): look again.
         }
       }
     } catch (ExecutionException e) {
       // invoke() catches everything the operation throws; this is an engine fault.
       return OperationResult.failed(
           DeviceReason.OPERATION_ERROR, String.valueOf(e.getCause()), Map.of());
+    } catch (CancellationException e) {
+      // Cancelled before a worker took it, in the same instant as the check above.
+      return cancelledResult(run);
     } catch (InterruptedException e) {
       run.cancel(CancelCause.GATEWAY, DeviceReason.INTERRUPTED, "The gateway is stopping.");
       future.cancel(true);

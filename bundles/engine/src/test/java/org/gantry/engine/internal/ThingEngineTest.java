@@ -551,6 +551,31 @@ class ThingEngineTest {
   }
 
   @Test
+  void everyUnansweredRequestTimesOutAtItsOwnDeadline() throws Exception {
+    install("ok", ctx -> OperationResult.succeeded());
+    service.queue("jt", "{\"operation\":\"ok\"}");
+    List<Long> sent = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    service.dropWhen(
+        s -> {
+          if (s.request() instanceof UpdateRequest u && u.status() == ExecutionStatus.IN_PROGRESS) {
+            sent.add(System.nanoTime());
+            return sent.size() <= 3;
+          }
+          return false;
+        });
+    start();
+    awaitStatus("jt", ExecutionStatus.SUCCEEDED);
+    assertEquals(4, sent.size(), "three lost updates, each sent again");
+    for (int i = 1; i < sent.size(); i++) {
+      long gapMillis = TimeUnit.NANOSECONDS.toMillis(sent.get(i) - sent.get(i - 1));
+      // the 300 ms request timeout plus a backoff of at most 80 ms; the runner's own last-resort
+      // wait (the timeout plus 1 s) would show as 1.3 s
+      assertTrue(gapMillis >= 300, "attempt " + i + " after " + gapMillis + " ms: too early");
+      assertTrue(gapMillis < 1_200, "attempt " + i + " after " + gapMillis + " ms: no timer fired");
+    }
+  }
+
+  @Test
   void anOperationThatThrowsFailsTheJobAndTheEngineGoesOn() throws Exception {
     install(
         "boom",
@@ -617,6 +642,50 @@ class ThingEngineTest {
     // the operation's cancel action never runs on the thread that delivers the service's answers
     assertTrue(
         cancelThread.get().startsWith("gantry-engine-timer-T-1"), "ran on " + cancelThread.get());
+  }
+
+  @Test
+  void aStepWaitingForAWorkerHasNoStepTimerYetAndIsCanceledWithoutRunning() throws Exception {
+    // Every worker of the shared pool busy with another thing's work.
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch busy = new CountDownLatch(4);
+    for (int i = 0; i < 4; i++) {
+      var unused =
+          workers.submit(
+              () -> {
+                busy.countDown();
+                return awaitQuietly(release);
+              });
+    }
+    assertTrue(busy.await(10, TimeUnit.SECONDS));
+    AtomicReference<Boolean> ran = new AtomicReference<>(false);
+    install(
+        "queued-op",
+        ctx -> {
+          ran.set(true);
+          return OperationResult.succeeded();
+        });
+    service.queue("jw", "{\"operation\":\"queued-op\"}");
+    try {
+      start(Duration.ofMillis(200));
+      awaitStatus("jw", ExecutionStatus.IN_PROGRESS);
+      // Four step timeouts long: the timer starts when a worker takes the step, not before.
+      Thread.sleep(800);
+      assertEquals(List.of(ExecutionStatus.IN_PROGRESS), statuses("jw"));
+      service.cancel("jw");
+      // The step gives up its place in the pool's queue without waiting for a worker: the next
+      // job starts while every worker is still busy.
+      install("after", ctx -> OperationResult.succeeded());
+      service.queue("jx", "{\"operation\":\"after\"}");
+      service.notifyNext("jx"); // the hint that makes the engine look at jw again
+      awaitStatus("jx", ExecutionStatus.IN_PROGRESS);
+    } finally {
+      release.countDown();
+    }
+    awaitStatus("jx", ExecutionStatus.SUCCEEDED);
+    assertFalse(ran.get(), "the canceled step ran");
+    assertEquals(ExecutionStatus.CANCELED, service.exec("jw").status);
+    assertEquals(List.of(ExecutionStatus.IN_PROGRESS), statuses("jw"));
   }
 
   @Test
