@@ -59,7 +59,18 @@ final class JobsClient implements AutoCloseable {
   private final Map<String, Pending> pending = new ConcurrentHashMap<>();
   private final List<Subscription> subscriptions = new ArrayList<>();
 
-  private record Pending(Class<?> acceptedType, CompletableFuture<Reply<?>> future) {}
+  /** Guards {@link #sweep}. */
+  private final Object sweeping = new Object();
+
+  /**
+   * The next look for requests past their deadline, or null when none is scheduled. One timer for
+   * all requests, not one each: scheduling and cancelling a timer per request woke the timer thread
+   * about twice per job, on the cores the runner needs.
+   */
+  private ScheduledFuture<?> sweep;
+
+  private record Pending(
+      Class<?> acceptedType, CompletableFuture<Reply<?>> future, String topic, long deadline) {}
 
   JobsClient(
       JobsTopics topics,
@@ -147,22 +158,17 @@ final class JobsClient implements AutoCloseable {
   private <T> CompletableFuture<Reply<T>> send(
       String topic, Object request, String token, Class<T> acceptedType) {
     CompletableFuture<Reply<?>> future = new CompletableFuture<>();
-    pending.put(token, new Pending(acceptedType, future));
-    ScheduledFuture<?> timer =
-        scheduler.schedule(
-            () ->
-                future.completeExceptionally(
-                    new TimeoutException(
-                        "no answer to " + topic + " within " + timeout.toSeconds() + " s")),
-            timeout.toMillis(),
-            TimeUnit.MILLISECONDS);
-    // Answered or timed out: forget the request and its timer either way.
-    var unusedCleanup =
-        future.whenComplete(
-            (r, e) -> {
-              pending.remove(token);
-              timer.cancel(false);
-            });
+    long deadline = System.nanoTime() + timeout.toNanos();
+    pending.put(token, new Pending(acceptedType, future, topic, deadline));
+    // Answered, timed out or cancelled: forget the request either way.
+    var unusedCleanup = future.whenComplete((r, e) -> pending.remove(token));
+    synchronized (sweeping) {
+      // Every request has the same timeout, so a sweep already scheduled (for an older request)
+      // comes no later than this one's deadline.
+      if (sweep == null) {
+        scheduleSweep(deadline);
+      }
+    }
     var unusedPublish =
         transport
             .publish(topic, codec.encode(request), 1)
@@ -175,6 +181,37 @@ final class JobsClient implements AutoCloseable {
                   }
                 });
     return (CompletableFuture) future;
+  }
+
+  /** Fails the requests past their deadline, then schedules the next look, if any is pending. */
+  private void expire() {
+    long now = System.nanoTime();
+    for (Pending p : pending.values()) {
+      if (now - p.deadline() >= 0) {
+        p.future()
+            .completeExceptionally(
+                new TimeoutException(
+                    "no answer to " + p.topic() + " within " + timeout.toSeconds() + " s"));
+      }
+    }
+    synchronized (sweeping) {
+      sweep = null;
+      Long earliest = null;
+      for (Pending p : pending.values()) {
+        if (earliest == null || p.deadline() - earliest < 0) {
+          earliest = p.deadline();
+        }
+      }
+      if (earliest != null) {
+        scheduleSweep(earliest);
+      }
+    }
+  }
+
+  private void scheduleSweep(long deadline) {
+    sweep =
+        scheduler.schedule(
+            this::expire, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
   }
 
   private void onMessage(String topic, byte[] payload) {
@@ -241,5 +278,11 @@ final class JobsClient implements AutoCloseable {
       p.future().cancel(false);
     }
     pending.clear();
+    synchronized (sweeping) {
+      if (sweep != null) {
+        sweep.cancel(false);
+        sweep = null;
+      }
+    }
   }
 }
