@@ -18,6 +18,7 @@ import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
 import org.eclipse.paho.client.mqttv3.MqttMessage;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.gantry.itests.support.NoDelaySocketFactory;
 import org.gantry.itests.support.TestBroker;
 import org.gantry.itests.support.TestJobsService;
 import org.gantry.protocol.DescribeAccepted;
@@ -51,6 +52,7 @@ public class TestJobsServiceIT {
   private final JobsCodec codec = new JobsCodec();
   private final JobsTopics topics = new JobsTopics(THING);
   private final BlockingQueue<Message> inbox = new LinkedBlockingQueue<>();
+  private final List<String> received = new java.util.concurrent.CopyOnWriteArrayList<>();
   private TestBroker broker;
   private TestJobsService service;
   private MqttClient device;
@@ -74,6 +76,7 @@ public class TestJobsServiceIT {
 
           @Override
           public void messageArrived(String topic, MqttMessage m) {
+            received.add(topic);
             inbox.add(new Message(topic, m.getPayload()));
           }
 
@@ -169,6 +172,53 @@ public class TestJobsServiceIT {
         List.of(ExecutionStatus.QUEUED, ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED),
         j1.history());
     assertEquals(Map.of("ok", "yes"), j1.statusDetails());
+  }
+
+  @Test
+  public void answersAndNotificationsKeepTheirOrderThroughTheBacklog() throws Exception {
+    service.close();
+    // One unacknowledged answer at a time: nearly everything waits in the backlog.
+    service = TestJobsService.start(broker.url(), new NoDelaySocketFactory(), 1);
+    int jobs = 12; // fewer than the 15 a notify lists
+    for (int i = 1; i <= jobs; i++) {
+      service.queue(THING, "b" + i, "{\"operation\":\"diagnostics\"}");
+    }
+    publish(topics.describe(JobsTopics.NEXT), new DescribeRequest(null, false, "b-next"));
+    List<Integer> listed = new java.util.ArrayList<>();
+    while (true) {
+      Message m = inbox.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+      assertNotNull("the answer to the describe never came; notify listed " + listed, m);
+      if (m.topic().equals(topics.notifyTopic())) {
+        listed.add(
+            codec.decode(m.payload(), Notify.class).jobs().get(ExecutionStatus.QUEUED).size());
+      } else if (m.topic().equals(JobsTopics.accepted(topics.describe(JobsTopics.NEXT)))) {
+        assertEquals("b1", codec.decode(m.payload(), DescribeAccepted.class).execution().jobId());
+        break;
+      }
+    }
+    // every notify, in the order of the changes, and the answer after them
+    assertEquals(java.util.stream.IntStream.rangeClosed(1, jobs).boxed().toList(), listed);
+  }
+
+  @Test
+  public void withoutNotifyOnlyNotifyNextFollowsAChangeOfTheQueue() throws Exception {
+    service.publishNotify(false);
+    service.queue(THING, "q1", "{\"operation\":\"diagnostics\"}");
+    assertEquals(
+        "q1",
+        codec.decode(await(topics.notifyNext()).payload(), NotifyNext.class).execution().jobId());
+    accepted(
+        topics.update("q1"),
+        new UpdateRequest(ExecutionStatus.SUCCEEDED, null, 1L, null, null, null, null, "q-done"),
+        UpdateAccepted.class);
+    assertNull(codec.decode(await(topics.notifyNext()).payload(), NotifyNext.class).execution());
+    service.publishNotify(true);
+    service.queue(THING, "q2", "{\"operation\":\"diagnostics\"}");
+    await(topics.notifyTopic()); // on again: everything before it has arrived
+    assertEquals(
+        "only the last change, after notify was on again, was notified",
+        1,
+        received.stream().filter(t -> t.equals(topics.notifyTopic())).count());
   }
 
   @Test

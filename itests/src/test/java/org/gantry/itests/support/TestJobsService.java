@@ -3,6 +3,7 @@ package org.gantry.itests.support;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -21,8 +22,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.SocketFactory;
 import org.eclipse.paho.client.mqttv3.IMqttDeliveryToken;
+import org.eclipse.paho.client.mqttv3.IMqttToken;
+import org.eclipse.paho.client.mqttv3.MqttAsyncClient;
 import org.eclipse.paho.client.mqttv3.MqttCallback;
-import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
 import org.eclipse.paho.client.mqttv3.MqttException;
 import org.eclipse.paho.client.mqttv3.MqttMessage;
@@ -64,11 +66,14 @@ import org.slf4j.LoggerFactory;
  * which would bring back every answer and notification it sends, and never to a root {@code #}
  * (BUILD-NOTES pitfall 10).
  *
- * <p>Requests are handled one at a time, in order of arrival, on a thread of the service's own
- * (never on Paho's callback thread); the answers to a request are handed to the MQTT client, in
- * order, before the next one is handled. They are not awaited one by one (the broker's PUBACK would
- * cost a round trip each, on the path of every device): at most {@value #MAX_IN_FLIGHT} are
- * unacknowledged at a time. Every public method is thread-safe.
+ * <p>Requests are handled one at a time, in order of arrival, on Paho's callback thread, and the
+ * answers to a request are handed to the MQTT client, in order, before the next one is handled. A
+ * handoff to a thread of the service's own would put two more thread wake-ups on the path of every
+ * device request, on the same cores as the gateway under test. Answers are not awaited (the
+ * broker's PUBACK would cost a round trip each): at most {@value #MAX_IN_FLIGHT} are unacknowledged
+ * at a time. Paho's callback thread never waits for that window, since the acknowledgements that
+ * open it arrive on the same thread: when it is full, the answers wait in a backlog that the
+ * service's own thread publishes as it opens. Every public method is thread-safe.
  *
  * <p>Answers, as PROTOCOL.md says: {@code get}, {@code start-next}, {@code {jobId}/get} (also
  * {@code $next}), {@code {jobId}/update} with {@code expectedVersion} ({@code VersionMismatch} with
@@ -95,6 +100,7 @@ public final class TestJobsService implements AutoCloseable {
   private static final int MAX_LISTED = 10;
   private static final int MAX_NOTIFIED = 15;
   private static final long PUBLISH_TIMEOUT_MILLIS = 10_000;
+  private static final long CONNECT_TIMEOUT_MILLIS = 10_000;
   private static final Pattern TOKEN =
       Pattern.compile("\"clientToken\"\\s*:\\s*\"([^\"\\\\]{1,64})\"");
 
@@ -292,19 +298,40 @@ public final class TestJobsService implements AutoCloseable {
   private record Answer(String topic, Object payload, String outcome) {}
 
   private final JobsCodec codec = new JobsCodec();
-  private final MqttClient client;
+  private final MqttAsyncClient client;
+
+  /** Publishes the backlog when the window of unacknowledged answers was full. */
   private final ExecutorService worker;
-  private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
+
+  /** Answers handed to Paho and not acknowledged yet: at most {@link #window}. */
+  private final Semaphore inFlight;
+
+  private final int window;
+
+  /** Guards {@link #backlog} and the order in which answers reach the MQTT client. */
+  private final Object publishing = new Object();
+
+  /** Answers waiting for the window, oldest first; while it has any, new ones queue behind. */
+  private final ArrayDeque<Answer> backlog = new ArrayDeque<>();
+
+  /** Held while a request is handled, so that {@link #close()} can wait for the one in hand. */
+  private final Object handling = new Object();
+
+  private volatile boolean closed;
+
+  private volatile boolean publishNotify = true;
   private final Map<String, Thing> things = new LinkedHashMap<>();
   private final List<Request> requests = new ArrayList<>();
   private final Map<String, ExecutionStatus> armedBumps = new LinkedHashMap<>();
 
-  private TestJobsService(MqttClient client) {
+  private TestJobsService(MqttAsyncClient client, int window) {
     this.client = client;
+    this.window = window;
+    this.inFlight = new Semaphore(window);
     this.worker =
         Executors.newSingleThreadExecutor(
             r -> {
-              Thread t = new Thread(r, "itest-jobs-service");
+              Thread t = new Thread(r, "itest-jobs-backlog");
               t.setDaemon(true);
               return t;
             });
@@ -333,13 +360,31 @@ public final class TestJobsService implements AutoCloseable {
    */
   public static TestJobsService start(String brokerUrl, SocketFactory sockets)
       throws MqttException {
-    MqttClient client =
-        new MqttClient(
+    return start(brokerUrl, sockets, MAX_IN_FLIGHT);
+  }
+
+  /**
+   * Starts the service as {@link #start(String, SocketFactory)} does, with another window of
+   * unacknowledged answers than {@value #MAX_IN_FLIGHT}: its own tests use 1, which sends nearly
+   * every answer through the backlog.
+   *
+   * @param brokerUrl {@code tcp://host:port}, or {@code ssl://host:port}
+   * @param sockets the socket factory; it should set TCP_NODELAY (see {@link NoDelaySocketFactory})
+   * @param window how many answers may be unacknowledged at a time, at least 1
+   * @return the running service; close it when done
+   * @throws MqttException when the broker cannot be reached within 10 s or refuses the subscription
+   */
+  public static TestJobsService start(String brokerUrl, SocketFactory sockets, int window)
+      throws MqttException {
+    if (window < 1 || window > MAX_IN_FLIGHT) {
+      throw new IllegalArgumentException("window " + window + " is not 1.." + MAX_IN_FLIGHT);
+    }
+    MqttAsyncClient client =
+        new MqttAsyncClient(
             brokerUrl,
             "itest-jobs-" + UUID.randomUUID().toString().substring(0, 8),
             new MemoryPersistence());
-    TestJobsService service = new TestJobsService(client);
-    client.setTimeToWait(PUBLISH_TIMEOUT_MILLIS);
+    TestJobsService service = new TestJobsService(client, window);
     client.setCallback(
         new MqttCallback() {
           @Override
@@ -349,7 +394,16 @@ public final class TestJobsService implements AutoCloseable {
 
           @Override
           public void messageArrived(String topic, MqttMessage message) {
-            service.enqueue(topic, message.getPayload());
+            // On Paho's thread: anything thrown here would drop the service's connection.
+            synchronized (service.handling) {
+              if (!service.closed) {
+                try {
+                  service.handle(topic, message.getPayload());
+                } catch (RuntimeException e) {
+                  LOG.error("The test jobs service failed on a message on {}", topic, e);
+                }
+              }
+            }
           }
 
           @Override
@@ -365,10 +419,12 @@ public final class TestJobsService implements AutoCloseable {
     options.setAutomaticReconnect(false);
     options.setSocketFactory(sockets);
     try {
-      client.connect(options);
+      client.connect(options).waitForCompletion(CONNECT_TIMEOUT_MILLIS);
       int[] qos = new int[FILTERS.length];
       Arrays.fill(qos, 1);
-      int[] granted = client.subscribeWithResponse(FILTERS, qos).getGrantedQos();
+      IMqttToken subscribed = client.subscribe(FILTERS, qos);
+      subscribed.waitForCompletion(CONNECT_TIMEOUT_MILLIS);
+      int[] granted = subscribed.getGrantedQos();
       if (granted.length != FILTERS.length || Arrays.stream(granted).anyMatch(g -> g > 1)) {
         throw new MqttException(MqttException.REASON_CODE_SUBSCRIBE_FAILED);
       }
@@ -421,13 +477,26 @@ public final class TestJobsService implements AutoCloseable {
         throw new IllegalArgumentException("job " + jobId + " is already queued for " + thing);
       }
       Exec head = t.head();
-      String pending = t.pendingSignature();
+      String pending = publishNotify ? t.pendingSignature() : "";
       t.add(new Exec(thing, jobId, documentJson, now()));
       notifications = notificationsAfterChange(t, head, pending);
       notifyAll();
     }
     LOG.info("Queued job {} for {}", jobId, thing);
     publishAll(notifications);
+  }
+
+  /**
+   * Whether the service publishes {@code notify} (on by default). The engine benchmark turns it
+   * off: the gateway does not subscribe to {@code notify}, and where AWS IoT Core publishes one
+   * that no client subscribed to, nothing reaches the gateway's machine. Here the service and the
+   * broker share the gateway's cores, and would spend them on three messages per job that nobody
+   * reads.
+   *
+   * @param on false to publish no {@code notify} from now on; {@code notify-next} is unaffected
+   */
+  public void publishNotify(boolean on) {
+    publishNotify = on;
   }
 
   /**
@@ -622,7 +691,7 @@ public final class TestJobsService implements AutoCloseable {
       }
       Thing t = things.get(thing);
       Exec head = t.head();
-      String pending = t.pendingSignature();
+      String pending = publishNotify ? t.pendingSignature() : "";
       e.setStatus(ExecutionStatus.CANCELED, now());
       e.version++;
       notifications = notificationsAfterChange(t, head, pending);
@@ -636,10 +705,13 @@ public final class TestJobsService implements AutoCloseable {
   public void close() {
     // Requests already received are answered first: a test that saw a status change may close the
     // service before the gateway has the answer to the update that made it.
+    synchronized (handling) {
+      closed = true;
+    }
     worker.shutdown();
     try {
       if (!worker.awaitTermination(5, TimeUnit.SECONDS)) {
-        LOG.warn("The test jobs service's worker did not finish within 5 s");
+        LOG.warn("The test jobs service's backlog was not published within 5 s");
         worker.shutdownNow();
       }
     } catch (InterruptedException e) {
@@ -648,7 +720,7 @@ public final class TestJobsService implements AutoCloseable {
     }
     try {
       if (client.isConnected()) {
-        client.disconnect(2000);
+        client.disconnect(2000).waitForCompletion(3000);
       }
     } catch (MqttException e) {
       LOG.debug("Disconnect of the test jobs service failed", e);
@@ -662,14 +734,6 @@ public final class TestJobsService implements AutoCloseable {
 
   // ------------------------------------------------------------------ the protocol's side
 
-  private void enqueue(String topic, byte[] payload) {
-    try {
-      worker.execute(() -> handle(topic, payload));
-    } catch (RejectedExecutionException e) {
-      LOG.debug("Ignored a message on {} after close", topic);
-    }
-  }
-
   private void handle(String topic, byte[] payload) {
     Optional<JobsTopic> parsed = JobsTopic.parse(topic);
     if (parsed.isPresent()
@@ -679,17 +743,22 @@ public final class TestJobsService implements AutoCloseable {
       return; // answers and notifications: not subscribed to, ignored should a broker send them
     }
     List<Answer> out = new ArrayList<>();
+    List<Answer> notifications;
     try {
       if (parsed.isEmpty()) {
         refuseTopic(topic, payload, out);
+        notifications = List.of();
       } else {
         JobsTopic t = parsed.get();
         synchronized (this) {
           Thing thing = things.computeIfAbsent(t.thingName(), Thing::new);
           Exec head = thing.head();
-          String pending = thing.pendingSignature();
+          String pending = publishNotify ? thing.pendingSignature() : "";
           answer(thing, t, topic, payload, out);
-          out.addAll(notificationsAfterChange(thing, head, pending));
+          // The answer leaves before the notifications are even built: the device waits for it.
+          publishAll(out);
+          out = List.of();
+          notifications = notificationsAfterChange(thing, head, pending);
           notifyAll();
         }
       }
@@ -698,6 +767,7 @@ public final class TestJobsService implements AutoCloseable {
       return;
     }
     publishAll(out);
+    publishAll(notifications);
   }
 
   /** A request on a topic that is no known jobs topic: a bad job id, or no such request. */
@@ -890,7 +960,7 @@ public final class TestJobsService implements AutoCloseable {
               new NotifyNext(now(), head == null ? null : head.execution(true)),
               "notify-next"));
     }
-    if (!thing.pendingSignature().equals(pendingBefore)) {
+    if (publishNotify && !thing.pendingSignature().equals(pendingBefore)) {
       Map<ExecutionStatus, List<JobExecutionSummary>> jobs = new LinkedHashMap<>();
       int listed = 0;
       for (ExecutionStatus s : List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.QUEUED)) {
@@ -938,30 +1008,80 @@ public final class TestJobsService implements AutoCloseable {
         "rejected:" + code.wireName());
   }
 
-  /** Hands answers to Paho in order, without waiting for their PUBACKs (at most a window). */
+  /**
+   * Hands answers to Paho in order, without waiting for their PUBACKs, and never waits itself: on
+   * Paho's callback thread it would wait for acknowledgements that only that thread delivers. What
+   * does not fit in the window goes to the backlog, behind anything already there.
+   */
   private void publishAll(List<Answer> answers) {
-    for (Answer a : answers) {
-      try {
-        if (!inFlight.tryAcquire(PUBLISH_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)) {
-          LOG.error(
-              "The test jobs service could not publish on {}: {} publishes unacknowledged for {} ms",
-              a.topic(),
-              MAX_IN_FLIGHT,
-              PUBLISH_TIMEOUT_MILLIS);
-          continue;
+    synchronized (publishing) {
+      for (Answer a : answers) {
+        if (backlog.isEmpty() && inFlight.tryAcquire()) {
+          publish(a);
+        } else {
+          backlog.add(a);
+          if (backlog.size() == 1) {
+            try {
+              worker.execute(this::publishBacklog);
+            } catch (RejectedExecutionException closing) {
+              backlog.clear();
+              LOG.error(
+                  "The test jobs service is closed: its answer on {} and any after it are dropped",
+                  a.topic());
+            }
+          }
         }
+      }
+    }
+  }
+
+  /**
+   * Publishes the backlog as the window opens, on the service's own thread. It waits for the window
+   * without holding {@link #publishing}: the acknowledgements that open it come on Paho's callback
+   * thread, which may be waiting for that lock.
+   */
+  private void publishBacklog() {
+    while (true) {
+      boolean permit;
+      try {
+        permit = inFlight.tryAcquire(PUBLISH_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
       }
-      try {
-        MqttMessage m = new MqttMessage(codec.encode(a.payload()));
-        m.setQos(1);
-        client.getTopic(a.topic()).publish(m);
-      } catch (MqttException e) {
-        inFlight.release();
-        LOG.error("The test jobs service could not publish on {}", a.topic(), e);
+      synchronized (publishing) {
+        Answer a = backlog.poll();
+        if (a == null) {
+          if (permit) {
+            inFlight.release();
+          }
+          return;
+        }
+        if (permit) {
+          publish(a);
+        } else {
+          LOG.error(
+              "The test jobs service could not publish on {}: {} publishes unacknowledged for {} ms",
+              a.topic(),
+              window,
+              PUBLISH_TIMEOUT_MILLIS);
+        }
+        if (backlog.isEmpty()) {
+          return;
+        }
       }
+    }
+  }
+
+  /** Hands one answer to Paho, which sends it on its own thread; holds one permit of the window. */
+  private void publish(Answer a) {
+    try {
+      MqttMessage m = new MqttMessage(codec.encode(a.payload()));
+      m.setQos(1);
+      client.publish(a.topic(), m);
+    } catch (MqttException e) {
+      inFlight.release();
+      LOG.error("The test jobs service could not publish on {}", a.topic(), e);
     }
   }
 
