@@ -72,7 +72,9 @@ public class EngineBenchmark {
   private static final int RTT_SAMPLES = 2_000;
   private static final int JOB_WARMUP = Integer.getInteger("gantry.bench.warmup", 1_000);
   private static final int JOB_SAMPLES = Integer.getInteger("gantry.bench.jobs", 300);
-  private static final int THROUGHPUT_JOBS = 500;
+  // Long enough (several seconds) that a pause of the shared machine is not the whole figure.
+  private static final int THROUGHPUT_JOBS =
+      Integer.getInteger("gantry.bench.throughputJobs", 2_000);
   private static final int WINDOW = 16;
   private static final int THINGS = 100;
   private static final int JOBS_PER_THING = 10;
@@ -104,7 +106,10 @@ public class EngineBenchmark {
             + GantryProcess.DEFAULT_JAVA_OPTS
             + " "
             + GATEWAY_OPTS
-            + "', journal fsync on, work folder "
+            + "', benchmark JVM options '"
+            + String.join(
+                " ", java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
+            + "', journal fsync on, test service without notify, work folder "
             + work);
 
     if (BROKERS.contains("moquette")) {
@@ -140,6 +145,8 @@ public class EngineBenchmark {
     figures.spread(broker + ".mqtt_round_trip", rtt);
 
     try (TestJobsService jobs = TestJobsService.start(url)) {
+      // Three messages per job that the gateway never subscribes to (TestJobsService#publishNotify)
+      jobs.publishNotify(false);
       // The floor: what the protocol costs with this service and no engine at all.
       Map<String, Instant> floorQueued = new LinkedHashMap<>();
       String floorThing = "bench-" + broker + "-floor";
@@ -229,6 +236,7 @@ public class EngineBenchmark {
       Map<String, Long> threadsBefore = gateway.threadCpuMillis();
       long driver = ProcessHandle.current().pid();
       long driverBefore = GantryProcess.cpuMillis(driver);
+      Map<String, Long> driverThreadsBefore = GantryProcess.threadCpuMillis(driver);
       long brokerBefore = brokerPid < 0 ? 0 : GantryProcess.cpuMillis(brokerPid);
       long wallBefore = System.nanoTime();
       queueRange(jobs, thing, "tp-", 0, WINDOW, burst);
@@ -265,7 +273,16 @@ public class EngineBenchmark {
                 / (double) (wallMillis * Runtime.getRuntime().availableProcessors()),
             "of all cores");
       }
-      threadsPerJob(broker, threadsBefore, gateway.threadCpuMillis(), THROUGHPUT_JOBS);
+      threadsPerJob(
+          broker + ".gateway_cpu_per_job.one_thing.thread.",
+          threadsBefore,
+          gateway.threadCpuMillis(),
+          THROUGHPUT_JOBS);
+      threadsPerJob(
+          broker + ".driver_cpu_per_job.one_thing.thread.",
+          driverThreadsBefore,
+          GantryProcess.threadCpuMillis(driver),
+          THROUGHPUT_JOBS);
       throughput(broker + ".jobs_per_second.one_thing", jobs, Map.of(thing, burst));
       String warnings =
           gateway
@@ -295,7 +312,7 @@ public class EngineBenchmark {
 
   /** The threads that used the most CPU per job, by name (Linux keeps 15 characters of it). */
   private void threadsPerJob(
-      String broker, Map<String, Long> before, Map<String, Long> after, int jobCount) {
+      String prefix, Map<String, Long> before, Map<String, Long> after, int jobCount) {
     after.entrySet().stream()
         .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
         .filter(e -> e.getValue() > 0)
@@ -304,9 +321,7 @@ public class EngineBenchmark {
         .forEach(
             e ->
                 figures.add(
-                    broker
-                        + ".gateway_cpu_per_job.one_thing.thread."
-                        + e.getKey().trim().replaceAll("[^A-Za-z0-9_-]+", "_"),
+                    prefix + e.getKey().trim().replaceAll("[^A-Za-z0-9_-]+", "_"),
                     e.getValue() / (double) jobCount,
                     "ms"));
   }

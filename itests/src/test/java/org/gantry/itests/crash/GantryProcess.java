@@ -265,8 +265,20 @@ public final class GantryProcess implements AutoCloseable {
    * @throws IOException when the folder cannot be listed
    */
   public Map<String, Long> threadCpuMillis() throws IOException {
+    return threadCpuMillis(process.pid());
+  }
+
+  /**
+   * CPU time per thread of any process, as {@link #threadCpuMillis()} reads it: the benchmark's own
+   * JVM and the broker's are part of what one job costs.
+   *
+   * @param pid the process
+   * @return milliseconds per thread name; empty where there is no /proc
+   * @throws IOException when the folder cannot be listed
+   */
+  public static Map<String, Long> threadCpuMillis(long pid) throws IOException {
     Map<String, Long> out = new TreeMap<>();
-    Path tasks = Path.of("/proc", Long.toString(process.pid()), "task");
+    Path tasks = Path.of("/proc", Long.toString(pid), "task");
     if (!Files.isDirectory(tasks)) {
       return out;
     }
