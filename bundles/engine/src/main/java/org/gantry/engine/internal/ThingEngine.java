@@ -416,8 +416,7 @@ final class ThingEngine implements ConnectionListener {
       // below settles it. A job queued just after the queue ran empty is common (a rollout, a
       // script), and its notify-next follows within moments: wait for that briefly rather than ask
       // at once. With nothing queued the describe comes a little later, which costs nothing.
-      awaitWake(NOTIFY_GRACE);
-      Offer newer = offered.getAndSet(null);
+      Offer newer = awaitJobOffer(NOTIFY_GRACE);
       if (newer != null) {
         offer = newer;
       }
@@ -467,6 +466,32 @@ final class ThingEngine implements ConnectionListener {
     } finally {
       MDC.remove("jobId");
     }
+  }
+
+  /**
+   * Waits up to {@code max} for a notify-next that names a job and takes it; null when none came.
+   * Another "queue empty" is no news and does not end the wait (a late duplicate, say, or the
+   * announcement of an earlier change that arrived after a newer one); it is dropped, since the
+   * caller asks the service when nothing came.
+   */
+  private Offer awaitJobOffer(Duration max) throws InterruptedException {
+    long deadline = System.nanoTime() + max.toNanos();
+    while (running) {
+      Offer o = offered.get();
+      if (o != null && o.execution() != null) {
+        if (offered.compareAndSet(o, null)) {
+          return o;
+        }
+        continue; // replaced by a newer offer in the meantime: look again
+      }
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        break;
+      }
+      awaitWake(Duration.ofNanos(left));
+    }
+    Offer last = offered.getAndSet(null);
+    return last != null && last.execution() != null ? last : null;
   }
 
   /**

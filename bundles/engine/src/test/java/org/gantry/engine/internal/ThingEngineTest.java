@@ -362,6 +362,37 @@ class ThingEngineTest {
   }
 
   @Test
+  void moreQueueEmptyNotificationsDoNotCutTheGraceForAJobShort() throws Exception {
+    pollInterval = Duration.ofSeconds(30); // no describe of $next but those the test counts
+    service.notifyNextAfterTerminal = true;
+    install("ok", ctx -> OperationResult.succeeded());
+    service.queue("e1", "{\"operation\":\"ok\"}");
+    List<Long> succeeded = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    List<Long> describes = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    service.dropWhen(
+        s -> {
+          if (s.request() instanceof UpdateRequest u && u.status() == ExecutionStatus.SUCCEEDED) {
+            succeeded.add(System.nanoTime());
+          } else if (s.topic().endsWith("/$next/get")) {
+            describes.add(System.nanoTime());
+          }
+          return false;
+        });
+    start();
+    awaitStatus("e1", ExecutionStatus.SUCCEEDED);
+    // After e1's "queue empty", more of them (late duplicates, or from a service that announces
+    // every change) while the engine waits for a job queued meanwhile; none comes.
+    for (int i = 0; i < 4; i++) {
+      Thread.sleep(8);
+      service.notifyNext(null);
+    }
+    await(() -> describes.size() >= 2, "the describe of $next after e1");
+    long gapMillis = TimeUnit.NANOSECONDS.toMillis(describes.get(1) - succeeded.get(0));
+    // only the grace (50 ms) ends the wait: an "empty" is no news
+    assertTrue(gapMillis >= 45, "asked for the head " + gapMillis + " ms after e1's report");
+  }
+
+  @Test
   void aStaleEmptyNotifyNextDoesNotHideAJobOfferedBeforeIt() throws Exception {
     pollInterval = Duration.ofSeconds(30);
     CountDownLatch running = new CountDownLatch(1);
