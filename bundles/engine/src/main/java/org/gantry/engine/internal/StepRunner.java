@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
@@ -293,9 +292,6 @@ final class StepRunner {
       // invoke() catches everything the operation throws; this is an engine fault.
       return OperationResult.failed(
           DeviceReason.OPERATION_ERROR, String.valueOf(e.getCause()), Map.of());
-    } catch (CancellationException e) {
-      // Cancelled before a worker took it, in the same instant as the check above.
-      return cancelledResult(run);
     } catch (InterruptedException e) {
       run.cancel(CancelCause.GATEWAY, DeviceReason.INTERRUPTED, "The gateway is stopping.");
       future.cancel(true);
