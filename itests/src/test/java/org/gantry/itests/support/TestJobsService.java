@@ -743,30 +743,24 @@ public final class TestJobsService implements AutoCloseable {
       return; // answers and notifications: not subscribed to, ignored should a broker send them
     }
     List<Answer> out = new ArrayList<>();
-    List<Answer> notifications;
-    try {
-      if (parsed.isEmpty()) {
-        refuseTopic(topic, payload, out);
-        notifications = List.of();
-      } else {
-        JobsTopic t = parsed.get();
-        synchronized (this) {
-          Thing thing = things.computeIfAbsent(t.thingName(), Thing::new);
-          Exec head = thing.head();
-          String pending = publishNotify ? thing.pendingSignature() : "";
-          answer(thing, t, topic, payload, out);
-          // The answer leaves before the notifications are even built: the device waits for it.
-          publishAll(out);
-          out = List.of();
-          notifications = notificationsAfterChange(thing, head, pending);
-          notifyAll();
-        }
-      }
-    } catch (RuntimeException e) {
-      LOG.error("The test jobs service failed on a message on {}", topic, e);
+    if (parsed.isEmpty()) {
+      refuseTopic(topic, payload, out);
+      publishAll(out);
       return;
     }
-    publishAll(out);
+    JobsTopic t = parsed.get();
+    List<Answer> notifications;
+    // Anything thrown here is logged by the caller, and nothing more is published for the request.
+    synchronized (this) {
+      Thing thing = things.computeIfAbsent(t.thingName(), Thing::new);
+      Exec head = thing.head();
+      String pending = publishNotify ? thing.pendingSignature() : "";
+      answer(thing, t, topic, payload, out);
+      // The answer leaves before the notifications are even built: the device waits for it.
+      publishAll(out);
+      notifications = notificationsAfterChange(thing, head, pending);
+      notifyAll();
+    }
     publishAll(notifications);
   }
 
