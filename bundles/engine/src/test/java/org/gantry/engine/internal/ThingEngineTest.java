@@ -957,6 +957,9 @@ class ThingEngineTest {
               .orElseThrow(() -> new AssertionError("the damaged log was not copied aside"));
     }
     assertArrayEquals(torn, Files.readAllBytes(aside), "the quarantined copy keeps the bytes");
+    // jc's entry is closed once the engine has the answer to its SUCCEEDED, a moment after the
+    // service applied it
+    await(() -> !journalHolds("jc#1"), "jc's entry closed");
     assertTrue(Journal.peek(journalDir()).isEmpty(), "the live log is whole and empty again");
   }
 
