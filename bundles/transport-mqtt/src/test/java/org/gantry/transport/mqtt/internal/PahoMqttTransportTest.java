@@ -251,18 +251,19 @@ class PahoMqttTransportTest {
     }
   }
 
+  /** A listener with a bug: it records each payload, then throws. */
+  private static MessageListener throwingAfterRecording(List<String> payloads) {
+    return (topic, payload) -> {
+      payloads.add(new String(payload, UTF_8));
+      throw new IllegalStateException("listener bug, on purpose");
+    };
+  }
+
   @Test
   void throwingListenerDoesNotStopDeliveryToOthers() throws Exception {
     PahoMqttTransport t = connected("throwing");
     List<String> thrown = new CopyOnWriteArrayList<>();
-    await(
-        t.subscribe(
-            "same/filter",
-            1,
-            (topic, payload) -> {
-              thrown.add(new String(payload, UTF_8));
-              throw new IllegalStateException("listener bug, on purpose");
-            }));
+    await(t.subscribe("same/filter", 1, throwingAfterRecording(thrown)));
     Inbox sameFilter = new Inbox();
     Inbox otherFilter = new Inbox();
     await(t.subscribe("same/filter", 0, sameFilter));
@@ -364,15 +365,7 @@ class PahoMqttTransportTest {
   void aThrowingImmediateListenerNeitherDropsTheConnectionNorLaterMessages() throws Exception {
     PahoMqttTransport t = connected("immediate-throws");
     List<String> thrown = new CopyOnWriteArrayList<>();
-    await(
-        t.subscribe(
-            "boom",
-            1,
-            (topic, payload) -> {
-              thrown.add(new String(payload, UTF_8));
-              throw new IllegalStateException("listener bug, on purpose");
-            },
-            Delivery.IMMEDIATE));
+    await(t.subscribe("boom", 1, throwingAfterRecording(thrown), Delivery.IMMEDIATE));
     Inbox after = new Inbox();
     await(t.subscribe("boom", 1, after, Delivery.IMMEDIATE));
     await(t.publish("boom", bytes("one"), 1));
