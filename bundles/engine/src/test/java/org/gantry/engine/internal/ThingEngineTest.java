@@ -195,6 +195,21 @@ class ThingEngineTest {
     }
   }
 
+  /** An installed operation that says when it runs and returns only once released. */
+  private record Held(CountDownLatch running, CountDownLatch release) {}
+
+  private Held installHeld(String type, Map<String, String> details) {
+    Held held = new Held(new CountDownLatch(1), new CountDownLatch(1));
+    install(
+        type,
+        ctx -> {
+          held.running().countDown();
+          awaitQuietly(held.release());
+          return OperationResult.succeeded(details);
+        });
+    return held;
+  }
+
   private static boolean awaitQuietly(CountDownLatch latch) {
     try {
       return latch.await(20, TimeUnit.SECONDS);
@@ -395,19 +410,11 @@ class ThingEngineTest {
   @Test
   void aStaleEmptyNotifyNextDoesNotHideAJobOfferedBeforeIt() throws Exception {
     pollInterval = Duration.ofSeconds(30);
-    CountDownLatch running = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    install(
-        "hold",
-        ctx -> {
-          running.countDown();
-          awaitQuietly(release);
-          return OperationResult.succeeded();
-        });
+    Held held = installHeld("hold", Map.of());
     install("ok", ctx -> OperationResult.succeeded());
     service.queue("h0", "{\"operation\":\"hold\"}");
     start();
-    assertTrue(running.await(10, TimeUnit.SECONDS));
+    assertTrue(held.running().await(10, TimeUnit.SECONDS));
     // while h0 runs: g1's notify-next, then an older "queue empty" that arrives after it
     service.queue("g1", "{\"operation\":\"ok\"}");
     service.notifyNext("g1");
@@ -416,7 +423,7 @@ class ThingEngineTest {
     await(
         () -> service.seen.stream().filter(x -> x.topic().endsWith("/jobs/h0/get")).count() == 2,
         "both notifications seen");
-    release.countDown();
+    held.release().countDown();
     awaitStatus("g1", ExecutionStatus.SUCCEEDED);
     assertEquals(
         1,
@@ -536,20 +543,12 @@ class ThingEngineTest {
 
   @Test
   void reconcilesAVersionMismatchByDescribingTheExecution() throws Exception {
-    CountDownLatch running = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    install(
-        "slow",
-        ctx -> {
-          running.countDown();
-          awaitQuietly(release);
-          return OperationResult.succeeded(Map.of("done", "yes"));
-        });
+    Held held = installHeld("slow", Map.of("done", "yes"));
     service.queue("j3", "{\"operation\":\"slow\"}");
     start();
-    assertTrue(running.await(10, TimeUnit.SECONDS));
+    assertTrue(held.running().await(10, TimeUnit.SECONDS));
     service.touch("j3"); // someone else changed the execution: our expectedVersion is stale now
-    release.countDown();
+    held.release().countDown();
     awaitStatus("j3", ExecutionStatus.SUCCEEDED);
 
     List<UpdateRequest> updates = service.updates("j3");
@@ -828,23 +827,15 @@ class ThingEngineTest {
 
   @Test
   void theJournalHoldsARunningExecutionAndIsEmptyAfterItsTerminalReport() throws Exception {
-    CountDownLatch running = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    install(
-        "slow",
-        ctx -> {
-          running.countDown();
-          awaitQuietly(release);
-          return OperationResult.succeeded();
-        });
+    Held held = installHeld("slow", Map.of());
     service.queue("jj", "{\"operation\":\"slow\"}");
     start();
-    assertTrue(running.await(10, TimeUnit.SECONDS));
+    assertTrue(held.running().await(10, TimeUnit.SECONDS));
     Journal.Entry e = Journal.peek(journalDir()).get("jj#1");
     assertNotNull(e, "journal entry exists while the operation runs");
     assertEquals(Journal.Phase.ACTIVE, e.phase());
     assertEquals(1L, e.version()); // as queued: the service's version is read back at recovery
-    release.countDown();
+    held.release().countDown();
     awaitStatus("jj", ExecutionStatus.SUCCEEDED);
     await(() -> !journalHolds("jj#1"), "journal entry closed after the terminal report");
   }
