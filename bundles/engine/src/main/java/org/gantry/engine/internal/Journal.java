@@ -13,6 +13,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -41,9 +42,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A record is {@code magic "GJL1", type, length, CRC-32 of type and payload, payload}; an
  * entry's payload is {@link Properties} text under a {@code #crc32=<hex>} line, readable by an
- * operator. A record that is cut short or fails its checksum ends the replay: the log is copied
- * aside (quarantined, {@code journal.log.corrupt-<time>}) with an ERROR line, the entries read
- * before it are kept, and the service is the source of truth for the rest.
+ * operator. A third kind of record, {@code next}, says whether the engine asked the service to
+ * start the next execution ({@code start-next}) and has not yet recorded what it got: while it is
+ * open, an IN_PROGRESS execution the journal does not know was started by this gateway, before any
+ * side effect (see {@link #requestNext}). A record that is cut short or fails its checksum ends the
+ * replay: the log is copied aside (quarantined, {@code journal.log.corrupt-<time>}) with an ERROR
+ * line, the entries read before it are kept, and the service is the source of truth for the rest.
  */
 final class Journal {
 
@@ -128,6 +132,9 @@ final class Journal {
   private static final int MAGIC = 0x474a4c31; // "GJL1"
   private static final byte ENTRY = 1;
   private static final byte CLOSED = 2;
+  private static final byte NEXT = 3;
+  private static final byte[] NEXT_REQUESTED = "requested".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] NEXT_SETTLED = "settled".getBytes(StandardCharsets.US_ASCII);
   private static final int HEADER = 13; // magic, type, length, crc32
   private static final int MAX_RECORD = 1 << 20;
 
@@ -144,6 +151,9 @@ final class Journal {
 
   /** The open entries, in the order they were created. Guarded by this. */
   private final Map<String, Entry> live = new LinkedHashMap<>();
+
+  /** Whether a start-next is requested and its outcome not recorded. Guarded by this. */
+  private boolean nextRequested;
 
   private FileChannel channel;
 
@@ -187,6 +197,56 @@ final class Journal {
       throw new UncheckedIOException(
           "could not write the journal entry of " + e.key() + " in " + dir, ex);
     }
+  }
+
+  /**
+   * Appends the entry (a terminal status decided) together with the intent to start the next
+   * execution, and syncs both at once: one fdatasync, as for {@link #write} alone. The engine
+   * publishes start-next only after this returns, so an execution the service starts for it is
+   * never mistaken, after a crash, for one this gateway lost track of.
+   */
+  synchronized void requestNext(Entry e) {
+    try {
+      load();
+      byte[] entry = frame(ENTRY, encode(e));
+      byte[] next = frame(NEXT, NEXT_REQUESTED);
+      append(ByteBuffer.allocate(entry.length + next.length).put(entry).put(next).array(), true);
+      live.remove(e.key());
+      live.put(e.key(), e);
+      nextRequested = true;
+    } catch (IOException ex) {
+      throw new UncheckedIOException(
+          "could not write the journal entry of " + e.key() + " in " + dir, ex);
+    }
+  }
+
+  /**
+   * Records that the start-next is settled: the service started nothing, or the execution it
+   * started has its own entry now. Not synced: a lost record leaves the intent open, which matters
+   * only for an IN_PROGRESS execution the journal does not know, and the next one this gateway
+   * starts is written (synced) before it goes IN_PROGRESS.
+   */
+  synchronized void settleNext() {
+    if (!nextRequested) {
+      return;
+    }
+    try {
+      load();
+      append(frame(NEXT, NEXT_SETTLED), false);
+      nextRequested = false;
+    } catch (IOException ex) {
+      LOG.warn("Could not record the settled start-next in {}: {}", dir, ex.getMessage());
+    }
+  }
+
+  /** Whether a start-next was requested and its outcome is not recorded yet (read at start). */
+  synchronized boolean nextRequested() {
+    try {
+      load();
+    } catch (IOException ex) {
+      throw new UncheckedIOException("could not read the journal " + file, ex);
+    }
+    return nextRequested;
   }
 
   /**
@@ -240,9 +300,12 @@ final class Journal {
       return;
     }
     live.clear();
+    nextRequested = false;
     if (Files.exists(file)) {
       byte[] bytes = Files.readAllBytes(file);
-      String damage = replay(bytes, live);
+      Replay r = new Replay(live);
+      String damage = r.run(bytes);
+      nextRequested = r.nextRequested;
       if (damage != null) {
         quarantine(damage);
       }
@@ -261,53 +324,65 @@ final class Journal {
     Path f = dir.resolve(LOG_FILE);
     Map<String, Entry> entries = new LinkedHashMap<>();
     if (Files.exists(f)) {
-      replay(Files.readAllBytes(f), entries);
+      new Replay(entries).run(Files.readAllBytes(f));
     }
     return entries;
   }
 
-  /**
-   * Applies the records of {@code bytes} to {@code live}; returns what is damaged, or null. The
-   * records end at the end of the bytes or where only zeros follow.
-   */
-  private static String replay(byte[] bytes, Map<String, Entry> live) {
-    ByteBuffer b = ByteBuffer.wrap(bytes);
-    while (b.hasRemaining()) {
-      int at = b.position();
-      if (zerosFrom(bytes, at)) {
-        return null;
-      }
-      if (b.remaining() < HEADER) {
-        return "a record header is cut short at byte " + at;
-      }
-      int magic = b.getInt();
-      byte type = b.get();
-      int length = b.getInt();
-      int crc = b.getInt();
-      if (magic != MAGIC || (type != ENTRY && type != CLOSED)) {
-        return "no record starts at byte " + at;
-      }
-      if (length < 0 || length > MAX_RECORD || length > b.remaining()) {
-        return "the record at byte " + at + " is cut short";
-      }
-      byte[] payload = new byte[length];
-      b.get(payload);
-      if (crc32(type, payload) != crc) {
-        return "the record at byte " + at + " fails its checksum";
-      }
-      try {
-        if (type == ENTRY) {
-          Entry e = decode(payload);
-          live.remove(e.key());
-          live.put(e.key(), e);
-        } else {
-          live.remove(new String(payload, StandardCharsets.UTF_8));
-        }
-      } catch (IOException | RuntimeException ex) {
-        return "the record at byte " + at + " is unreadable (" + ex.getMessage() + ")";
-      }
+  /** What the records of a log say: the open entries, and whether a start-next is open. */
+  private static final class Replay {
+    final Map<String, Entry> live;
+    boolean nextRequested;
+
+    Replay(Map<String, Entry> live) {
+      this.live = live;
     }
-    return null;
+
+    /**
+     * Applies the records of {@code bytes}; returns what is damaged, or null. The records end at
+     * the end of the bytes or where only zeros follow.
+     */
+    String run(byte[] bytes) {
+      ByteBuffer b = ByteBuffer.wrap(bytes);
+      while (b.hasRemaining()) {
+        int at = b.position();
+        if (zerosFrom(bytes, at)) {
+          return null;
+        }
+        if (b.remaining() < HEADER) {
+          return "a record header is cut short at byte " + at;
+        }
+        int magic = b.getInt();
+        byte type = b.get();
+        int length = b.getInt();
+        int crc = b.getInt();
+        if (magic != MAGIC || (type != ENTRY && type != CLOSED && type != NEXT)) {
+          return "no record starts at byte " + at;
+        }
+        if (length < 0 || length > MAX_RECORD || length > b.remaining()) {
+          return "the record at byte " + at + " is cut short";
+        }
+        byte[] payload = new byte[length];
+        b.get(payload);
+        if (crc32(type, payload) != crc) {
+          return "the record at byte " + at + " fails its checksum";
+        }
+        try {
+          if (type == ENTRY) {
+            Entry e = decode(payload);
+            live.remove(e.key());
+            live.put(e.key(), e);
+          } else if (type == NEXT) {
+            nextRequested = Arrays.equals(payload, NEXT_REQUESTED);
+          } else {
+            live.remove(new String(payload, StandardCharsets.UTF_8));
+          }
+        } catch (IOException | RuntimeException ex) {
+          return "the record at byte " + at + " is unreadable (" + ex.getMessage() + ")";
+        }
+      }
+      return null;
+    }
   }
 
   private static boolean zerosFrom(byte[] bytes, int from) {
@@ -341,6 +416,9 @@ final class Journal {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     for (Entry e : live.values()) {
       out.write(frame(ENTRY, encode(e)));
+    }
+    if (nextRequested) {
+      out.write(frame(NEXT, NEXT_REQUESTED));
     }
     int records = out.size();
     out.write(new byte[REGION]);

@@ -117,6 +117,15 @@ final class RunningExecution {
   }
 
   /**
+   * Records the entry durably together with the intent to start the next execution (one sync; see
+   * {@link Journal#requestNext}), then remembers it.
+   */
+  synchronized void commitRequestingNext(Journal.Entry e) {
+    journal.requestNext(e);
+    entry = e;
+  }
+
+  /**
    * Runs {@code r} with this execution's thing and job in the logging MDC (for callback threads).
    */
   void withMdc(Runnable r) {

@@ -1,6 +1,7 @@
 package org.gantry.engine.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
@@ -154,6 +155,66 @@ class JournalTest {
   private static List<String> names(Path dir) throws Exception {
     try (Stream<Path> files = Files.list(dir)) {
       return files.map(f -> f.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  @Test
+  void aRequestedStartNextIsOpenUntilSettledAcrossReopensAndCompactions(@TempDir Path dir)
+      throws Exception {
+    Journal journal = new Journal(dir);
+    assertFalse(journal.nextRequested());
+    Journal.Entry reported =
+        journal.create("done", 1, 1, "{\"operation\":\"x\"}").reporting("SUCCEEDED", Map.of(), 2);
+    journal.requestNext(reported);
+    journal.remove("done", 1);
+    journal.close();
+
+    // reopening compacts the log: the entry is gone, the open start-next is kept
+    Journal reopened = new Journal(dir);
+    assertTrue(reopened.nextRequested());
+    assertEquals(List.of(), reopened.open());
+    reopened.settleNext();
+    reopened.close();
+    Journal settled = new Journal(dir);
+    assertFalse(settled.nextRequested());
+
+    // a start-next still open when the region is full survives the rewrite that makes room
+    String document = "{\"operation\":\"x\",\"pad\":\"" + "p".repeat(1000) + "\"}";
+    settled.requestNext(settled.create("last", 1, 1, document).reporting("FAILED", Map.of(), 2));
+    for (int i = 1; i <= 100; i++) { // about 100 KB of records through a 64 KB region
+      settled.write(settled.create("job-" + i, 1, 1, document));
+      settled.remove("job-" + i, 1);
+    }
+    settled.close();
+    Journal compacted = new Journal(dir);
+    try {
+      assertTrue(compacted.nextRequested());
+      assertEquals(List.of("last#1"), compacted.open().stream().map(Journal.Entry::key).toList());
+    } finally {
+      compacted.close();
+    }
+    assertEquals(List.of("journal.log"), names(dir), "no damage: " + names(dir));
+  }
+
+  @Test
+  void theEntryAndTheStartNextItRequestsAreOneWrite(@TempDir Path dir) throws Exception {
+    Journal journal = new Journal(dir);
+    journal.open();
+    Journal.Entry reported = journal.create("j", 1, 1, "{}").reporting("SUCCEEDED", Map.of(), 2);
+    journal.requestNext(reported);
+    journal.close();
+    byte[] bytes = Files.readAllBytes(dir.resolve("journal.log"));
+    int entry = 13 + ByteBuffer.wrap(bytes, 5, 4).getInt();
+    // the start-next record follows the entry directly, so the one sync covers both
+    assertEquals(3, bytes[entry + 4], "record type after the entry");
+    // cut short after the entry: the entry is kept, the start-next was never asked for
+    Files.write(dir.resolve("journal.log"), java.util.Arrays.copyOf(bytes, entry + 15));
+    Journal torn = new Journal(dir);
+    try {
+      assertFalse(torn.nextRequested());
+      assertEquals(List.of("j#1"), torn.open().stream().map(Journal.Entry::key).toList());
+    } finally {
+      torn.close();
     }
   }
 }
