@@ -14,7 +14,8 @@ import java.util.zip.CRC32;
 /**
  * Journal records as the engine's Journal writes them (its class is internal to the engine bundle):
  * magic {@code GJL1}, type, length, CRC-32 of type and payload, then the payload, an entry's
- * Properties text under its own {@code #crc32=} line. For tests that plant or time journal records.
+ * Properties text under its own {@code #crc32=} line; a {@code next} record says whether a
+ * start-next the engine sent is settled. For tests that plant or time journal records.
  */
 public final class JournalRecords {
 
@@ -23,6 +24,9 @@ public final class JournalRecords {
 
   /** The record type that closes an execution's entry; its payload is the entry's key. */
   public static final byte CLOSED = 2;
+
+  /** The record type that opens ({@code requested}) or settles a start-next. */
+  public static final byte NEXT = 3;
 
   /** The zeros the engine writes after the records when it rewrites the log. */
   public static final int REGION = 64 * 1024;
@@ -77,6 +81,8 @@ public final class JournalRecords {
       b.get(payload);
       if (type == CLOSED) {
         open.remove(new String(payload, StandardCharsets.UTF_8));
+      } else if (type == NEXT) {
+        continue; // not an entry
       } else {
         Properties p = new Properties();
         p.load(new StringReader(new String(payload, StandardCharsets.ISO_8859_1)));

@@ -34,7 +34,17 @@ final class CrashPoints {
     /** The terminal update was published; its answer not yet received. */
     AFTER_TERMINAL_PUBLISH("after-terminal-publish"),
     /** The service accepted the terminal status; the journal entry is not yet deleted. */
-    AFTER_TERMINAL_ACCEPTED("after-terminal-accepted");
+    AFTER_TERMINAL_ACCEPTED("after-terminal-accepted"),
+    /**
+     * start-next for the following job was published with the terminal update (the intent is in the
+     * journal), and the runner has not taken its answer yet. Reached on the runner, so that nothing
+     * else moves the execution on while the process is being killed.
+     */
+    AFTER_START_NEXT_PUBLISH("after-start-next-publish"),
+    /** The service started the following job; the journal does not know it yet. */
+    AFTER_START_NEXT_ACCEPTED("after-start-next-accepted"),
+    /** The job start-next started has its entry in the journal; its operation not called yet. */
+    AFTER_STARTED_JOURNAL("after-started-journal");
 
     private final String id;
 

@@ -78,7 +78,8 @@ public final class EngineComponent {
             Duration.ofSeconds(config.poll_interval_seconds()),
             Duration.ofMillis(500),
             Duration.ofMillis(config.progress_interval_millis()),
-            Duration.ofSeconds(config.operation_wait_seconds()));
+            Duration.ofSeconds(config.operation_wait_seconds()),
+            config.start_next_after_terminal());
     AtomicInteger n = new AtomicInteger();
     this.workers =
         Executors.newFixedThreadPool(

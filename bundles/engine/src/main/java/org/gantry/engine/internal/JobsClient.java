@@ -27,6 +27,8 @@ import org.gantry.protocol.JobsTopics;
 import org.gantry.protocol.NotifyNext;
 import org.gantry.protocol.ProtocolException;
 import org.gantry.protocol.Rejected;
+import org.gantry.protocol.StartNextAccepted;
+import org.gantry.protocol.StartNextRequest;
 import org.gantry.protocol.UpdateAccepted;
 import org.gantry.protocol.UpdateRequest;
 import org.slf4j.Logger;
@@ -82,7 +84,12 @@ final class JobsClient implements AutoCloseable {
       CrashPoints crash) {
     this.crash = crash;
     this.topics = topics;
-    this.filters = topics.describeAndUpdateSubscriptions();
+    List<String> f = new ArrayList<>(topics.describeAndUpdateSubscriptions());
+    // The answers of start-next, which the engine sends after a terminal status. The filter also
+    // matches the describe request of a job named "start-next" (.../jobs/start-next/get), which an
+    // ordinary broker then delivers back to this client: onMessage ignores every request topic.
+    f.add(topics.startNext() + "/+");
+    this.filters = List.copyOf(f);
     this.transport = transport;
     this.codec = codec;
     this.scheduler = scheduler;
@@ -96,11 +103,12 @@ final class JobsClient implements AutoCloseable {
   }
 
   /**
-   * Subscribes to notify-next and to the answers of describe and update, the only requests this
-   * client sends, and completes once every SUBACK arrived: an ordinary broker delivers no answer to
-   * a client that did not subscribe (PROTOCOL.md). Not to {@code notify}, which the engine does not
-   * use: it would be one more message to receive and drop after every change of the queue.
-   * Subscriptions are re-made by the transport after a reconnect, so this is called once.
+   * Subscribes to notify-next and to the answers of describe, update and start-next, the only
+   * requests this client sends, and completes once every SUBACK arrived: an ordinary broker
+   * delivers no answer to a client that did not subscribe (PROTOCOL.md). Not to {@code notify},
+   * which the engine does not use: it would be one more message to receive and drop after every
+   * change of the queue. Subscriptions are re-made by the transport after a reconnect, so this is
+   * called once.
    */
   synchronized CompletionStage<Void> subscribe() {
     List<CompletableFuture<Subscription>> all = new ArrayList<>();
@@ -148,6 +156,19 @@ final class JobsClient implements AutoCloseable {
             request.stepTimeoutInMinutes(),
             token);
     return send(topics.update(jobId), withToken, token, UpdateAccepted.class);
+  }
+
+  /**
+   * Asks the service to put the head of the queue IN_PROGRESS (and to send it, document and all).
+   */
+  CompletableFuture<Reply<StartNextAccepted>> startNext(
+      Map<String, String> statusDetails, long stepTimeoutInMinutes) {
+    String token = nextToken();
+    return send(
+        topics.startNext(),
+        new StartNextRequest(statusDetails, stepTimeoutInMinutes, token),
+        token,
+        StartNextAccepted.class);
   }
 
   private String nextToken() {
@@ -248,8 +269,12 @@ final class JobsClient implements AutoCloseable {
         UpdateAccepted a = codec.decode(payload, UpdateAccepted.class);
         complete(a.clientToken(), Reply.ok(a), topic);
       }
+      case START_NEXT -> {
+        StartNextAccepted a = codec.decode(payload, StartNextAccepted.class);
+        complete(a.clientToken(), Reply.ok(a), topic);
+      }
       default -> {
-        // answers to requests this engine does not send (get, start-next): another client's
+        // answers to requests this engine does not send (get): another client's
       }
     }
   }

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -44,6 +45,7 @@ import org.gantry.protocol.JobsTopics;
 import org.gantry.protocol.Limits;
 import org.gantry.protocol.NotifyNext;
 import org.gantry.protocol.Rejected;
+import org.gantry.protocol.StartNextAccepted;
 import org.gantry.protocol.UpdateAccepted;
 import org.gantry.protocol.UpdateRequest;
 import org.slf4j.Logger;
@@ -71,6 +73,9 @@ final class ThingEngine implements ConnectionListener {
    */
   private static final Duration NOTIFY_GRACE = Duration.ofMillis(50);
 
+  /** The statusDetails of an execution that goes IN_PROGRESS, until its operation reports. */
+  private static final Map<String, String> STARTING = Map.of("step", "starting");
+
   /** Tunables, from the component's configuration. */
   record Settings(
       Duration requestTimeout,
@@ -79,7 +84,8 @@ final class ThingEngine implements ConnectionListener {
       Duration pollInterval,
       Duration minBackoff,
       Duration progressInterval,
-      Duration installGrace) {
+      Duration installGrace,
+      boolean startNextAfterTerminal) {
 
     Settings {
       stepTimeouts = Map.copyOf(stepTimeouts);
@@ -156,6 +162,12 @@ final class ThingEngine implements ConnectionListener {
 
   /** Set by the runner when it applied a terminal status: a notify-next should follow. */
   private boolean headChanged;
+
+  /**
+   * The start-next sent with the last terminal update, whose answer the runner has not taken yet;
+   * null when none. Runner only.
+   */
+  private CompletableFuture<Reply<StartNextAccepted>> startedNext;
 
   private record Offer(JobExecution execution) {}
 
@@ -381,7 +393,7 @@ final class ThingEngine implements ConnectionListener {
       case REPORTING -> {
         LOG.info("Job {}: sending its {} report again", e.jobId(), e.terminalStatus());
         RunningExecution run = track(e, ex.versionNumber());
-        report(run, e, ExecutionStatus.valueOf(e.terminalStatus()), e.terminalDetails());
+        report(run, e, ExecutionStatus.valueOf(e.terminalStatus()), e.terminalDetails(), false);
       }
       case ACTIVE -> {
         if (ex.status() == ExecutionStatus.IN_PROGRESS) {
@@ -404,6 +416,21 @@ final class ThingEngine implements ConnectionListener {
    * the engine reconciles, and executions this gateway ended are never run again.
    */
   private boolean takeNext() throws InterruptedException {
+    CompletableFuture<Reply<StartNextAccepted>> next = startedNext;
+    if (next != null) {
+      startedNext = null;
+      crash.reached(CrashPoints.Point.AFTER_START_NEXT_PUBLISH);
+      Boolean taken = takeStarted(next);
+      if (taken != null) {
+        return taken;
+      }
+    }
+    if (journal.nextRequested()) {
+      // A start-next whose outcome the journal does not hold (its answer was lost, or the gateway
+      // stopped before it was recorded): offers are not trusted, the head of the queue is asked
+      // for.
+      return takeHead(null, true);
+    }
     Offer offer = offered.getAndSet(null);
     if (offer == null && headChanged) {
       awaitWake(NOTIFY_GRACE);
@@ -421,10 +448,24 @@ final class ThingEngine implements ConnectionListener {
         offer = newer;
       }
     }
-    JobExecution ex;
-    if (offer != null && offer.execution() != null && usable(offer.execution())) {
-      ex = offer.execution();
-    } else {
+    return takeHead(
+        offer != null && offer.execution() != null && usable(offer.execution())
+            ? offer.execution()
+            : null,
+        false);
+  }
+
+  /**
+   * Runs the head of the queue: {@code offered} when not null, otherwise the head as a describe of
+   * {@code $next} tells it. While a start-next is unsettled ({@code afterStartNext}), an
+   * IN_PROGRESS head the journal does not know is the one it started, before any side effect: it
+   * runs from the start. Without one, such a head was started by a gateway that lost its data
+   * folder.
+   */
+  private boolean takeHead(JobExecution offeredHead, boolean afterStartNext)
+      throws InterruptedException {
+    JobExecution ex = offeredHead;
+    if (ex == null) {
       Reply<DescribeAccepted> head =
           call(() -> client.describe("$next", null, true), "describe $next");
       if (head == null) {
@@ -433,12 +474,15 @@ final class ThingEngine implements ConnectionListener {
       if (!head.isAccepted()) {
         if (!head.rejectedWith(ErrorCode.RESOURCE_NOT_FOUND)) {
           LOG.warn("The service refused to describe the next job: {}", describe(head.rejected()));
+          return false;
         }
+        journal.settleNext();
         return false;
       }
       ex = head.accepted().execution();
     }
     if (ex == null) {
+      journal.settleNext();
       return false;
     }
     MDC.put("jobId", ex.jobId());
@@ -456,7 +500,17 @@ final class ThingEngine implements ConnectionListener {
       }
       switch (ex.status()) {
         case QUEUED -> run(ex);
-        case IN_PROGRESS -> interrupted(ex);
+        case IN_PROGRESS -> {
+          if (afterStartNext) {
+            LOG.info(
+                "Job {} was started by this gateway's start-next, which it had not recorded yet;"
+                    + " running it from the start",
+                ex.jobId());
+            runStarted(ex);
+          } else {
+            interrupted(ex);
+          }
+        }
         default -> {
           LOG.warn("The next job {} is {}: nothing to do", ex.jobId(), ex.status());
           return false;
@@ -466,6 +520,96 @@ final class ThingEngine implements ConnectionListener {
     } finally {
       MDC.remove("jobId");
     }
+  }
+
+  /**
+   * Takes the answer of the start-next sent with the last terminal update. True when it ran the
+   * execution the service started; false when the queue was empty and no notification came since;
+   * null when the answer settles nothing: lost, refused, or naming the execution just reported (a
+   * service that took start-next before the terminal update hands that one back). The head of the
+   * queue is then asked for, with the start-next still unsettled in the journal.
+   */
+  private Boolean takeStarted(CompletableFuture<Reply<StartNextAccepted>> next)
+      throws InterruptedException {
+    Reply<StartNextAccepted> reply;
+    try {
+      reply = next.get(settings.requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+    } catch (ExecutionException | TimeoutException | CancellationException e) {
+      LOG.warn(
+          "start-next got no answer ({}); asking for the head of the queue", Failures.message(e));
+      return null;
+    }
+    if (!reply.isAccepted()) {
+      LOG.warn(
+          "The service refused start-next ({}); asking for the head of the queue",
+          describe(reply.rejected()));
+      return null;
+    }
+    JobExecution ex = reply.accepted().execution();
+    if (ex == null) {
+      // Nothing was pending when the service took start-next: a job queued since is announced by
+      // its notify-next, which may be here already.
+      journal.settleNext();
+      headChanged = false;
+      return offered.get() == null ? Boolean.FALSE : null;
+    }
+    crash.reached(CrashPoints.Point.AFTER_START_NEXT_ACCEPTED);
+    if (ex.status() != ExecutionStatus.IN_PROGRESS
+        || finished.contains(ex.jobId() + "#" + ex.executionNumber())) {
+      LOG.debug(
+          "start-next answered with job {} ({}), which is not the next one; asking for the head",
+          ex.jobId(),
+          ex.status());
+      return null;
+    }
+    MDC.put("jobId", ex.jobId());
+    try {
+      runStarted(ex);
+    } finally {
+      MDC.remove("jobId");
+    }
+    return Boolean.TRUE;
+  }
+
+  /**
+   * Runs an execution that start-next put IN_PROGRESS: its entry goes to the journal first (which
+   * settles the start-next), then its document is planned and validated, a refused one being
+   * reported from IN_PROGRESS; the step timer is set again when its operation type has a step
+   * timeout of its own (start-next set the default).
+   */
+  private void runStarted(JobExecution ex) throws InterruptedException {
+    Journal.Entry entry =
+        journal.create(ex.jobId(), ex.executionNumber(), ex.versionNumber(), ex.jobDocument());
+    journal.write(entry);
+    journal.settleNext();
+    crash.reached(CrashPoints.Point.AFTER_STARTED_JOURNAL);
+    open.put(entry.key(), entry);
+    RunningExecution run = track(entry, ex.versionNumber());
+    List<StepRunner.Planned> plan;
+    try {
+      plan = plan(ex.jobId(), ex.jobDocument(), true);
+    } catch (StepRunner.Refusal r) {
+      LOG.warn("Job {} {}: {} {}", ex.jobId(), r.status, r.reason.name(), r.getMessage());
+      finish(run, r.status, StepRunner.failureDetails(r.reason, r.getMessage(), Map.of()));
+      return;
+    }
+    long minutes = Settings.minutes(settings.stepTimeoutFor(plan.get(0).step().operation()));
+    if (minutes != Settings.minutes(settings.stepTimeout())) {
+      Outcome o = update(run, ExecutionStatus.IN_PROGRESS, STARTING, minutes, null);
+      if (o == null) {
+        return; // stopping: the ACTIVE entry is reconciled at the next start
+      }
+      if (o != Outcome.APPLIED) {
+        LOG.info("Job {} was not started: it is over for this gateway ({})", ex.jobId(), o);
+        close(entry);
+        return;
+      }
+    }
+    LOG.info(
+        "Job {} (execution {}) IN_PROGRESS, started with start-next",
+        ex.jobId(),
+        ex.executionNumber());
+    executeAndReport(run, plan);
   }
 
   /**
@@ -535,16 +679,13 @@ final class ThingEngine implements ConnectionListener {
     Journal.Entry entry =
         journal.create(ex.jobId(), ex.executionNumber(), ex.versionNumber(), ex.jobDocument());
     journal.write(entry);
+    journal.settleNext();
     crash.reached(CrashPoints.Point.AFTER_START_JOURNAL);
     open.put(entry.key(), entry);
     RunningExecution run = track(entry, ex.versionNumber());
     Duration firstTimeout = settings.stepTimeoutFor(plan.get(0).step().operation());
     Outcome started =
-        update(
-            run,
-            ExecutionStatus.IN_PROGRESS,
-            Map.of("step", "starting"),
-            Settings.minutes(firstTimeout));
+        update(run, ExecutionStatus.IN_PROGRESS, STARTING, Settings.minutes(firstTimeout), null);
     if (started == null) {
       return; // stopping: the ACTIVE entry is reconciled at the next start
     }
@@ -603,12 +744,10 @@ final class ThingEngine implements ConnectionListener {
       plan = plan(e.jobId(), e.document(), false);
     } catch (StepRunner.Refusal r) {
       // The operation was uninstalled while the gateway was down, for example.
-      Map<String, String> details = StepRunner.failureDetails(r.reason, r.getMessage(), Map.of());
-      ExecutionStatus status =
-          r.status == ExecutionStatus.REJECTED ? ExecutionStatus.FAILED : r.status;
-      Journal.Entry reporting = e.reporting(status.name(), details, run.version());
-      run.commit(reporting);
-      report(run, reporting, status, details);
+      finish(
+          run,
+          r.status == ExecutionStatus.REJECTED ? ExecutionStatus.FAILED : r.status,
+          StepRunner.failureDetails(r.reason, r.getMessage(), Map.of()));
       return;
     }
     executeAndReport(run, plan);
@@ -622,9 +761,14 @@ final class ThingEngine implements ConnectionListener {
         journal
             .create(ex.jobId(), ex.executionNumber(), ex.versionNumber(), null)
             .reporting(status.name(), details, ex.versionNumber());
-    journal.write(entry);
+    boolean startNext = settings.startNextAfterTerminal();
+    if (startNext) {
+      journal.requestNext(entry);
+    } else {
+      journal.write(entry);
+    }
     open.put(entry.key(), entry);
-    report(track(entry, ex.versionNumber()), entry, status, details);
+    report(track(entry, ex.versionNumber()), entry, status, details, startNext);
   }
 
   private void executeAndReport(RunningExecution run, List<StepRunner.Planned> plan)
@@ -651,18 +795,34 @@ final class ThingEngine implements ConnectionListener {
       close(run.entry());
       return;
     }
-    ExecutionStatus status = StepRunner.toStatus(result.status());
-    Map<String, String> details =
+    finish(
+        run,
+        StepRunner.toStatus(result.status()),
         result.status() == OperationResult.Status.SUCCEEDED
             ? result.details()
             : StepRunner.failureDetails(
                 result.reason().orElse(DeviceReason.OPERATION_FAILED),
                 result.message().orElse("The operation failed."),
-                result.details());
+                result.details()));
+  }
+
+  /**
+   * A decided terminal status: into the journal (the durable outbox), then reported. Unless the
+   * configuration says otherwise, start-next goes out right behind the update, and the same journal
+   * sync records that it was asked for: the next job then arrives IN_PROGRESS with the answer, one
+   * round trip per job instead of two.
+   */
+  private void finish(RunningExecution run, ExecutionStatus status, Map<String, String> details)
+      throws InterruptedException {
     Journal.Entry reporting = run.entry().reporting(status.name(), details, run.version());
-    run.commit(reporting);
+    boolean startNext = settings.startNextAfterTerminal();
+    if (startNext) {
+      run.commitRequestingNext(reporting);
+    } else {
+      run.commit(reporting);
+    }
     crash.reached(CrashPoints.Point.AFTER_TERMINAL_JOURNAL);
-    report(run, reporting, status, details);
+    report(run, reporting, status, details, startNext);
   }
 
   /**
@@ -734,14 +894,32 @@ final class ThingEngine implements ConnectionListener {
         e);
   }
 
-  /** Sends the terminal status the journal holds; closes the entry once the service has it. */
+  /**
+   * Sends the terminal status the journal holds; closes the entry once the service has it. With
+   * {@code startNext} (whose intent the journal holds), start-next is published right after the
+   * update's first attempt, and its answer left for {@link #takeNext}: a service that handles one
+   * client's requests in order has applied the terminal status when it takes start-next.
+   */
   private void report(
       RunningExecution run,
       Journal.Entry entry,
       ExecutionStatus status,
-      Map<String, String> details)
+      Map<String, String> details,
+      boolean startNext)
       throws InterruptedException {
-    Outcome o = update(run, status, details, null);
+    // Sent once, with the update's first attempt (the update alone is sent again on a retry). An
+    // answer of an earlier start-next not taken yet is stale by then, and replaced.
+    boolean[] sent = {false};
+    Runnable alsoSend =
+        !startNext
+            ? null
+            : () -> {
+              if (!sent[0]) {
+                sent[0] = true;
+                startedNext = client.startNext(STARTING, Settings.minutes(settings.stepTimeout()));
+              }
+            };
+    Outcome o = update(run, status, details, null, alsoSend);
     if (o == null) {
       return; // stopping: the entry stays, and is reported at the next start
     }
@@ -776,25 +954,35 @@ final class ThingEngine implements ConnectionListener {
    * describe of the execution, never by blind retry. Returns null when the engine is stopping.
    */
   private Outcome update(
-      RunningExecution run, ExecutionStatus status, Map<String, String> details, Long stepTimeout)
+      RunningExecution run,
+      ExecutionStatus status,
+      Map<String, String> details,
+      Long stepTimeout,
+      Runnable afterSend)
       throws InterruptedException {
     Map<String, String> safe = Limits.sanitizeStatusDetails(details);
     for (int attempt = 1; attempt <= MAX_UPDATE_ATTEMPTS; attempt++) {
       long expected = run.version();
       Reply<UpdateAccepted> reply =
           call(
-              () ->
-                  client.update(
-                      run.jobId(),
-                      new UpdateRequest(
-                          status,
-                          safe,
-                          expected,
-                          run.executionNumber(),
-                          true,
-                          false,
-                          stepTimeout,
-                          null)),
+              () -> {
+                CompletableFuture<Reply<UpdateAccepted>> sent =
+                    client.update(
+                        run.jobId(),
+                        new UpdateRequest(
+                            status,
+                            safe,
+                            expected,
+                            run.executionNumber(),
+                            true,
+                            false,
+                            stepTimeout,
+                            null));
+                if (afterSend != null) {
+                  afterSend.run();
+                }
+                return sent;
+              },
               "update " + run.jobId() + " to " + status);
       if (reply == null) {
         return null;

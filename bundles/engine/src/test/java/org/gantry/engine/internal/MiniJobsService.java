@@ -19,6 +19,8 @@ import org.gantry.protocol.JobsTopics;
 import org.gantry.protocol.NotifyNext;
 import org.gantry.protocol.ProtocolException;
 import org.gantry.protocol.Rejected;
+import org.gantry.protocol.StartNextAccepted;
+import org.gantry.protocol.StartNextRequest;
 import org.gantry.protocol.UpdateAccepted;
 import org.gantry.protocol.UpdateRequest;
 
@@ -50,11 +52,27 @@ final class MiniJobsService {
   private final JobsCodec codec = new JobsCodec();
   private final Map<String, Exec> execs = new LinkedHashMap<>();
   final List<Seen> seen = new CopyOnWriteArrayList<>();
+
+  /** The job each start-next put IN_PROGRESS, by the request's client token. */
+  private final Map<String, String> startedBy = new java.util.concurrent.ConcurrentHashMap<>();
+
   private volatile Predicate<Seen> drop = s -> false;
   private volatile Predicate<Seen> throttle = s -> false;
 
   /** Whether a terminal update is followed by notify-next naming the new head, as AWS does. */
   volatile boolean notifyNextAfterTerminal;
+
+  /**
+   * Whether a terminal update is held until the next start-next has been answered: a service that
+   * does not keep one client's requests in order (AWS IoT Core does not promise it).
+   */
+  volatile boolean startNextOvertakesTerminalUpdates;
+
+  /** Whether start-next is carried out but its answer lost. */
+  volatile boolean loseStartNextAnswers;
+
+  /** A terminal update held back by {@link #startNextOvertakesTerminalUpdates}. */
+  private Runnable heldUpdate;
 
   MiniJobsService(FakeTransport transport, String thing) {
     this.transport = transport;
@@ -81,14 +99,35 @@ final class MiniJobsService {
     throttle = p;
   }
 
+  /**
+   * The updates the engine sent for {@code jobId}, in order; a start-next that put it IN_PROGRESS
+   * counts as an IN_PROGRESS update (without an expected version).
+   */
   List<UpdateRequest> updates(String jobId) {
     List<UpdateRequest> out = new ArrayList<>();
     for (Seen s : seen) {
       if (s.request() instanceof UpdateRequest u && s.topic().equals(topics.update(jobId))) {
         out.add(u);
+      } else if (s.request() instanceof StartNextRequest n
+          && jobId.equals(startedBy.get(n.clientToken()))) {
+        out.add(
+            new UpdateRequest(
+                ExecutionStatus.IN_PROGRESS,
+                n.statusDetails(),
+                null,
+                null,
+                null,
+                null,
+                n.stepTimeoutInMinutes(),
+                n.clientToken()));
       }
     }
     return out;
+  }
+
+  /** How many start-next requests the engine sent. */
+  long startNexts() {
+    return seen.stream().filter(x -> x.request() instanceof StartNextRequest).count();
   }
 
   String thing() {
@@ -115,7 +154,29 @@ final class MiniJobsService {
           Seen s = new Seen(topic, r);
           seen.add(s);
           if (!intercept(s, topic, r.clientToken())) {
-            update(topic, t.get().jobId(), r);
+            if (startNextOvertakesTerminalUpdates && r.status().isTerminal()) {
+              synchronized (this) {
+                heldUpdate = () -> update(topic, t.get().jobId(), r);
+              }
+            } else {
+              update(topic, t.get().jobId(), r);
+            }
+          }
+        }
+        case START_NEXT -> {
+          StartNextRequest r = codec.decode(payload, StartNextRequest.class);
+          Seen s = new Seen(topic, r);
+          seen.add(s);
+          if (!intercept(s, topic, r.clientToken())) {
+            startNext(topic, r);
+            Runnable held;
+            synchronized (this) {
+              held = heldUpdate;
+              heldUpdate = null;
+            }
+            if (held != null) {
+              held.run();
+            }
           }
         }
         default -> throw new IllegalStateException("unexpected request on " + topic);
@@ -136,19 +197,57 @@ final class MiniJobsService {
     return false;
   }
 
+  /** The next pending execution: the first IN_PROGRESS, else the first QUEUED; null when none. */
+  private Exec head() {
+    return execs.values().stream()
+        .filter(x -> x.status == ExecutionStatus.IN_PROGRESS)
+        .findFirst()
+        .or(
+            () ->
+                execs.values().stream().filter(x -> x.status == ExecutionStatus.QUEUED).findFirst())
+        .orElse(null);
+  }
+
+  /** As AWS: the head goes IN_PROGRESS (one already IN_PROGRESS is handed back unchanged). */
+  private synchronized void startNext(String topic, StartNextRequest r) {
+    Exec e = head();
+    if (e == null) {
+      if (!loseStartNextAnswers) {
+        answer(topic, new StartNextAccepted(null, now(), r.clientToken()));
+      }
+      return;
+    }
+    if (e.status == ExecutionStatus.QUEUED) {
+      e.status = ExecutionStatus.IN_PROGRESS;
+      if (r.statusDetails() != null) {
+        e.details = r.statusDetails();
+      }
+      e.version++;
+      startedBy.put(r.clientToken(), e.jobId);
+    }
+    if (!loseStartNextAnswers) {
+      answer(topic, new StartNextAccepted(execution(e, true), now(), r.clientToken()));
+    }
+  }
+
+  private JobExecution execution(Exec e, boolean withDocument) {
+    return new JobExecution(
+        e.jobId,
+        topics.thingName(),
+        withDocument ? e.document : null,
+        e.status,
+        e.details,
+        1L,
+        null,
+        1L,
+        e.version,
+        1);
+  }
+
   private synchronized void describe(String topic, String jobId, DescribeRequest r) {
     Exec e;
     if (jobId.equals("$next")) {
-      e =
-          execs.values().stream()
-              .filter(x -> x.status == ExecutionStatus.IN_PROGRESS)
-              .findFirst()
-              .or(
-                  () ->
-                      execs.values().stream()
-                          .filter(x -> x.status == ExecutionStatus.QUEUED)
-                          .findFirst())
-              .orElse(null);
+      e = head();
       if (e == null) {
         // What the hub answers too: DescribeAccepted always carries an execution.
         reject(topic, ErrorCode.RESOURCE_NOT_FOUND, r.clientToken(), null);
@@ -166,22 +265,7 @@ final class MiniJobsService {
       }
     }
     boolean doc = r.includeJobDocument() == null || r.includeJobDocument();
-    answer(
-        topic,
-        new DescribeAccepted(
-            new JobExecution(
-                e.jobId,
-                topics.thingName(),
-                doc ? e.document : null,
-                e.status,
-                e.details,
-                1L,
-                null,
-                1L,
-                e.version,
-                1),
-            now(),
-            r.clientToken()));
+    answer(topic, new DescribeAccepted(execution(e, doc), now(), r.clientToken()));
   }
 
   private synchronized void update(String topic, String jobId, UpdateRequest r) {

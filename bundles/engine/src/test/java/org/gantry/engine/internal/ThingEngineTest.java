@@ -124,6 +124,12 @@ class ThingEngineTest {
 
   private Duration pollInterval = Duration.ofMillis(200);
 
+  /** Step timeouts of particular operation types. */
+  private Map<String, Duration> stepTimeouts = Map.of();
+
+  /** Whether the engine sends start-next with each terminal status (the default). */
+  private boolean startNextAfterTerminal = true;
+
   /** Which operation types the gateway had installed before (KnownOperations). */
   private Predicate<String> knownOperation = type -> true;
 
@@ -139,11 +145,12 @@ class ThingEngineTest {
         new ThingEngine.Settings(
             Duration.ofMillis(300),
             stepTimeout,
-            Map.of(),
+            stepTimeouts,
             pollInterval,
             Duration.ofMillis(20),
             progressInterval,
-            installGrace),
+            installGrace,
+            startNextAfterTerminal),
         CrashPoints.none(),
         knownOperation);
   }
@@ -366,14 +373,15 @@ class ThingEngineTest {
     service.queue("f1", "{\"operation\":\"ok\"}");
     start();
     awaitStatus("f1", ExecutionStatus.SUCCEEDED);
-    // no notify-next after f1: the engine asks for the head itself, finds nothing, and idles
-    await(() -> service.describesOfNext() == 2, "the describe of $next after f1");
+    // no notify-next after f1: the start-next sent with its report finds nothing, and it idles
+    await(() -> service.startNexts() == 1, "the start-next after f1");
     // "queue empty" and, moments later, the notify-next of a job queued since
     service.queue("f2", "{\"operation\":\"ok\"}");
     service.notifyNext(null);
     service.notifyNext("f2");
     awaitStatus("f2", ExecutionStatus.SUCCEEDED);
-    assertEquals(2, describesOfNextBeforeTheFirstUpdateOf("f2"), service.seen.toString());
+    // only the describe at the start: an empty start-next is as good as an answer to one
+    assertEquals(1, describesOfNextBeforeTheFirstUpdateOf("f2"), service.seen.toString());
   }
 
   @Test
@@ -515,6 +523,8 @@ class ThingEngineTest {
 
   @Test
   void rejectsBadDocumentsAndBadParametersBeforeRunning() throws Exception {
+    // validating every document before IN_PROGRESS: without start-next after a terminal status
+    startNextAfterTerminal = false;
     AtomicInteger runs = new AtomicInteger();
     install(
         "strict",
@@ -797,10 +807,11 @@ class ThingEngineTest {
         List.of(
             "$aws/things/T-1/jobs/notify-next",
             "$aws/things/T-1/jobs/+/get/+",
-            "$aws/things/T-1/jobs/+/update/+"),
+            "$aws/things/T-1/jobs/+/update/+",
+            "$aws/things/T-1/jobs/start-next/+"),
         transport.subscribedFilters());
     // answers only complete futures, so they need not wait for the transport's delivery thread
-    assertEquals(Collections.nCopies(3, Delivery.IMMEDIATE), transport.deliveries());
+    assertEquals(Collections.nCopies(4, Delivery.IMMEDIATE), transport.deliveries());
   }
 
   @Test
@@ -1102,7 +1113,8 @@ class ThingEngineTest {
                 Duration.ofMillis(200),
                 Duration.ofMillis(20),
                 Duration.ZERO,
-                Duration.ZERO),
+                Duration.ZERO,
+                startNextAfterTerminal),
             CrashPoints.none(),
             type -> false);
     engine.start();
@@ -1129,5 +1141,168 @@ class ThingEngineTest {
     assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("jq"));
     assertEquals("yes", service.exec("jq").details.get("ran"));
     await(() -> !Files.exists(journalDir().resolve("jq-1.exec")), "entry closed");
+  }
+
+  // ------------------------------------------------------------ start-next after a terminal status
+
+  /** The requests the engine sent, as topic suffixes after the thing's jobs prefix. */
+  private List<String> requestTopics() {
+    String prefix = "$aws/things/" + THING + "/jobs/";
+    return service.seen.stream().map(x -> x.topic().substring(prefix.length())).toList();
+  }
+
+  @Test
+  void theNextJobStartsWithTheTerminalReportOneRoundTripPerJob() throws Exception {
+    install("ok", ctx -> OperationResult.succeeded(Map.of("ran", ctx.jobId())));
+    service.queue("s1", "{\"operation\":\"ok\"}");
+    service.queue("s2", "{\"operation\":\"ok\"}");
+    service.queue("s3", "{\"operation\":\"ok\"}");
+    start();
+    awaitStatus("s3", ExecutionStatus.SUCCEEDED);
+    await(() -> service.startNexts() == 3, "the start-next after s3");
+    // s1 from the describe at the start; s2 and s3 started by the start-next sent right behind
+    // the report before them, so neither has an IN_PROGRESS update of its own
+    assertEquals(
+        List.of(
+            "$next/get",
+            "s1/update",
+            "s1/update",
+            "start-next",
+            "s2/update",
+            "start-next",
+            "s3/update",
+            "start-next"),
+        requestTopics());
+    assertEquals(Map.of("ran", "s2"), service.exec("s2").details);
+    assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("s2"));
+    assertEquals(Map.of("step", "starting"), service.updates("s2").get(0).statusDetails());
+    assertEquals(1L, service.updates("s2").get(0).stepTimeoutInMinutes());
+    // the start-next is settled in the journal: a restart would not take anything for its own
+    await(() -> !journalHolds("s3#1"), "journal empty");
+    engine.stop();
+    engine = null;
+    assertFalse(new Journal(journalDir()).nextRequested());
+  }
+
+  @Test
+  void withoutStartNextEveryJobIsValidatedAndTakenWithItsOwnUpdate() throws Exception {
+    startNextAfterTerminal = false;
+    service.notifyNextAfterTerminal = true;
+    install("ok", ctx -> OperationResult.succeeded());
+    service.queue("v1", "{\"operation\":\"ok\"}");
+    service.queue("v2", "{\"operation\":\"ok\"}");
+    start();
+    awaitStatus("v2", ExecutionStatus.SUCCEEDED);
+    assertEquals(0, service.startNexts());
+    assertEquals(
+        List.of("$next/get", "v1/update", "v1/update", "v2/update", "v2/update"),
+        requestTopics().subList(0, 5));
+  }
+
+  @Test
+  void aDocumentStartNextStartedThatCannotRunIsRejectedFromInProgress() throws Exception {
+    AtomicInteger runs = new AtomicInteger();
+    install(
+        "ok",
+        ctx -> {
+          runs.incrementAndGet();
+          return OperationResult.succeeded();
+        });
+    service.queue("d1", "{\"operation\":\"ok\"}");
+    service.queue("d2", "{\"operation\":\"not-installed\"}");
+    service.queue("d3", "{\"operation\":\"ok\"}");
+    start();
+    awaitStatus("d3", ExecutionStatus.SUCCEEDED);
+    assertEquals(ExecutionStatus.REJECTED, service.exec("d2").status);
+    assertEquals("OPERATION_NOT_INSTALLED", service.exec("d2").details.get("reasonCode"));
+    assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.REJECTED), statuses("d2"));
+    assertEquals(2, runs.get());
+    // d3 was started by the start-next sent with d2's REJECTED
+    assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("d3"));
+  }
+
+  @Test
+  void aStartNextThatOvertakesTheTerminalUpdateIsSettledByAskingForTheHead() throws Exception {
+    service.startNextOvertakesTerminalUpdates = true;
+    AtomicInteger runs = new AtomicInteger();
+    install(
+        "ok",
+        ctx -> {
+          runs.incrementAndGet();
+          return OperationResult.succeeded();
+        });
+    service.queue("o1", "{\"operation\":\"ok\"}");
+    service.queue("o2", "{\"operation\":\"ok\"}");
+    start();
+    awaitStatus("o2", ExecutionStatus.SUCCEEDED);
+    // the service took start-next while o1 was still IN_PROGRESS and handed o1 back; o1 is not
+    // run again, and o2 is taken from a describe of the head, with its own IN_PROGRESS update
+    assertEquals(2, runs.get());
+    assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("o1"));
+    assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("o2"));
+    assertEquals(2, describesOfNextBeforeTheFirstUpdateOf("o2"), service.seen.toString());
+  }
+
+  @Test
+  void aJobStartedByAStartNextWhoseAnswerIsLostRunsOnceFromTheStart() throws Exception {
+    service.loseStartNextAnswers = true;
+    AtomicInteger runs = new AtomicInteger();
+    install(
+        "ok",
+        ctx -> {
+          runs.incrementAndGet();
+          return OperationResult.succeeded();
+        });
+    service.queue("l1", "{\"operation\":\"ok\"}");
+    service.queue("l2", "{\"operation\":\"ok\"}");
+    start();
+    awaitStatus("l2", ExecutionStatus.SUCCEEDED);
+    // l2 went IN_PROGRESS for the start-next whose answer never came; the open intent in the
+    // journal says it is this gateway's, so it runs, instead of FAILED as interrupted
+    assertEquals(2, runs.get());
+    assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("l2"));
+    assertEquals(null, service.exec("l2").details.get("reasonCode"));
+  }
+
+  @Test
+  void afterACrashAnInProgressJobOfAnOpenStartNextRunsFromTheStart() throws Exception {
+    // The gateway decided j1 SUCCEEDED, asked for the next job, and died once the service had
+    // applied both: j1 SUCCEEDED, jn IN_PROGRESS, the journal knows only j1 and the intent.
+    install("ok", ctx -> OperationResult.succeeded(Map.of("ran", "yes")));
+    MiniJobsService.Exec done = service.queue("j1", "{\"operation\":\"ok\"}");
+    done.status = ExecutionStatus.SUCCEEDED;
+    done.version = 3;
+    MiniJobsService.Exec started = service.queue("jn", "{\"operation\":\"ok\"}");
+    started.status = ExecutionStatus.IN_PROGRESS;
+    started.version = 2;
+    Journal journal = new Journal(journalDir());
+    journal.requestNext(
+        journal.create("j1", 1, 1, "{\"operation\":\"ok\"}").reporting("SUCCEEDED", Map.of(), 2));
+    journal.close();
+    start();
+    awaitStatus("jn", ExecutionStatus.SUCCEEDED);
+    assertEquals("yes", service.exec("jn").details.get("ran"));
+    assertEquals(List.of(ExecutionStatus.SUCCEEDED), statuses("jn"));
+    assertEquals(2L, service.updates("jn").get(0).expectedVersion());
+    // j1 was closed locally, not reported twice
+    assertEquals(List.of(), statuses("j1"));
+  }
+
+  @Test
+  void aStartedJobWhoseOperationHasItsOwnStepTimeoutSetsItWithAnUpdate() throws Exception {
+    stepTimeouts = Map.of("long", Duration.ofMinutes(120));
+    install("ok", ctx -> OperationResult.succeeded());
+    install("long", ctx -> OperationResult.succeeded());
+    service.queue("t1", "{\"operation\":\"ok\"}");
+    service.queue("t2", "{\"operation\":\"long\"}");
+    start();
+    awaitStatus("t2", ExecutionStatus.SUCCEEDED);
+    List<UpdateRequest> t2 = service.updates("t2");
+    assertEquals(
+        List.of(
+            ExecutionStatus.IN_PROGRESS, ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED),
+        statuses("t2"));
+    assertEquals(1L, t2.get(0).stepTimeoutInMinutes(), "start-next asks for the default");
+    assertEquals(120L, t2.get(1).stepTimeoutInMinutes(), "then the operation type's own");
   }
 }
