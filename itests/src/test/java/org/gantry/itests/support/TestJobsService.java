@@ -133,7 +133,8 @@ public final class TestJobsService implements AutoCloseable {
    * @param at when it arrived
    * @param topic the topic
    * @param thingName the thing from the topic; null when the topic is not a jobs topic
-   * @param jobId the job id from the topic ({@code $next} included); null for other requests
+   * @param jobId the job id from the topic ({@code $next} included); for start-next, the job its
+   *     answer names; null for other requests
    * @param kind which request; null when the topic was not understood
    * @param request the decoded request record; null when it could not be decoded
    * @param answer {@code accepted}, or {@code rejected:} and the error code's wire name
@@ -162,6 +163,17 @@ public final class TestJobsService implements AutoCloseable {
           && request instanceof UpdateRequest u
           && (status == null || u.status() == status)
           && answer.startsWith(answerPrefix);
+    }
+
+    /**
+     * Whether this is an accepted start-next whose answer names the job (it started it, or handed
+     * it back still IN_PROGRESS).
+     *
+     * @param job the job id
+     * @return true when it is
+     */
+    public boolean isStartNextOf(String job) {
+      return kind == JobsTopic.Kind.START_NEXT && job.equals(jobId) && answer.equals("accepted");
     }
 
     /**
@@ -809,7 +821,13 @@ public final class TestJobsService implements AutoCloseable {
     } catch (ProtocolException e) {
       out.add(reject(topic, e.code(), e.getMessage(), tokenOf(payload), null));
     }
-    record(topic, t.thingName(), t.jobId(), t.kind(), request, out);
+    String jobId = t.jobId();
+    if (!out.isEmpty()
+        && out.get(0).payload() instanceof StartNextAccepted a
+        && a.execution() != null) {
+      jobId = a.execution().jobId(); // the job start-next started (or handed back)
+    }
+    record(topic, t.thingName(), jobId, t.kind(), request, out);
   }
 
   private Answer getPending(Thing thing, String topic, GetPendingRequest r) {
