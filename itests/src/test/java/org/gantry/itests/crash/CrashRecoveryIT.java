@@ -33,10 +33,11 @@ import org.junit.runners.Parameterized.Parameters;
  * without the crash point, and the service must end up with exactly one terminal status for the
  * execution, SUCCEEDED, an empty journal, and a gateway that goes on taking jobs.
  *
- * <p>The points of the start-next that goes out with a terminal status are reached with two jobs
- * queued: the crash comes while the first one's SUCCEEDED and the start of the second are on their
- * way, and both must end SUCCEEDED exactly once (the second one neither lost nor FAILED as an
- * execution the gateway lost track of).
+ * <p>The points of the start-next that goes out with a terminal status are reached with three jobs
+ * queued (the gateway sends start-next with the report of a job that was waiting when the one
+ * before it ended: the second): the crash comes while the second one's SUCCEEDED and the start of
+ * the third are on their way, and all must end SUCCEEDED exactly once (the third neither lost nor
+ * FAILED as an execution the gateway lost track of).
  */
 @RunWith(Parameterized.class)
 public class CrashRecoveryIT {
@@ -45,7 +46,7 @@ public class CrashRecoveryIT {
   private static final Duration JOB_TIMEOUT = Duration.ofSeconds(30);
   private static final String DIAGNOSTICS = "{\"operation\":\"diagnostics\"}";
 
-  /** The points of the start-next sent with a terminal status: reached with a second job queued. */
+  /** The points of the start-next sent with a terminal status: reached with three jobs queued. */
   private static final List<String> START_NEXT_POINTS =
       List.of("after-start-next-publish", "after-start-next-accepted", "after-started-journal");
 
@@ -103,7 +104,7 @@ public class CrashRecoveryIT {
     String thing = "crash-" + point;
     List<String> queued =
         START_NEXT_POINTS.contains(point)
-            ? List.of("crash-job-1", "crash-job-2")
+            ? List.of("crash-job-1", "crash-job-2", "crash-job-3")
             : List.of("crash-job-1");
     Path data = freshDataFolder(point);
     for (String job : queued) {

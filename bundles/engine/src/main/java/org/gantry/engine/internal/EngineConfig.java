@@ -66,9 +66,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
   @AttributeDefinition(
       description =
-          "Ask for the next job with start-next together with each terminal status (one round trip"
-              + " per job instead of two). The next job then goes IN_PROGRESS before the gateway"
-              + " reads its document, so a document it cannot run is REJECTED from IN_PROGRESS;"
-              + " false validates every document before IN_PROGRESS.")
+          "While working through a queue, ask for the next job with start-next together with each"
+              + " terminal status (one round trip per job instead of two). The next job then goes"
+              + " IN_PROGRESS before the gateway reads its document, so a document it cannot run is"
+              + " REJECTED from IN_PROGRESS; false validates every document before IN_PROGRESS.")
   boolean start_next_after_terminal() default true;
 }

@@ -169,6 +169,13 @@ final class ThingEngine implements ConnectionListener {
    */
   private CompletableFuture<Reply<StartNextAccepted>> startedNext;
 
+  /**
+   * Whether the job being taken was already waiting when the one before it ended: only then is
+   * start-next sent with its terminal status. A job that arrives at an idle gateway most likely has
+   * none behind it, and a start-next would be one more request for nothing. Runner only.
+   */
+  private boolean jobsWaiting;
+
   private record Offer(JobExecution execution) {}
 
   ThingEngine(
@@ -361,6 +368,7 @@ final class ThingEngine implements ConnectionListener {
    * reported (the journal is the durable outbox).
    */
   private void reconcile() throws InterruptedException {
+    jobsWaiting = false;
     for (Journal.Entry e : List.copyOf(open.values())) {
       if (!running) {
         return;
@@ -417,6 +425,7 @@ final class ThingEngine implements ConnectionListener {
    */
   private boolean takeNext() throws InterruptedException {
     CompletableFuture<Reply<StartNextAccepted>> next = startedNext;
+    jobsWaiting = next != null || headChanged;
     if (next != null) {
       startedNext = null;
       crash.reached(CrashPoints.Point.AFTER_START_NEXT_PUBLISH);
@@ -578,13 +587,7 @@ final class ThingEngine implements ConnectionListener {
    * timeout of its own (start-next set the default).
    */
   private void runStarted(JobExecution ex) throws InterruptedException {
-    Journal.Entry entry =
-        journal.create(ex.jobId(), ex.executionNumber(), ex.versionNumber(), ex.jobDocument());
-    journal.write(entry);
-    journal.settleNext();
-    crash.reached(CrashPoints.Point.AFTER_STARTED_JOURNAL);
-    open.put(entry.key(), entry);
-    RunningExecution run = track(entry, ex.versionNumber());
+    RunningExecution run = begin(ex, CrashPoints.Point.AFTER_STARTED_JOURNAL);
     List<StepRunner.Planned> plan;
     try {
       plan = plan(ex.jobId(), ex.jobDocument(), true);
@@ -601,7 +604,7 @@ final class ThingEngine implements ConnectionListener {
       }
       if (o != Outcome.APPLIED) {
         LOG.info("Job {} was not started: it is over for this gateway ({})", ex.jobId(), o);
-        close(entry);
+        close(run.entry());
         return;
       }
     }
@@ -676,13 +679,7 @@ final class ThingEngine implements ConnectionListener {
       refuse(ex, r.status, r.reason, r.getMessage());
       return;
     }
-    Journal.Entry entry =
-        journal.create(ex.jobId(), ex.executionNumber(), ex.versionNumber(), ex.jobDocument());
-    journal.write(entry);
-    journal.settleNext();
-    crash.reached(CrashPoints.Point.AFTER_START_JOURNAL);
-    open.put(entry.key(), entry);
-    RunningExecution run = track(entry, ex.versionNumber());
+    RunningExecution run = begin(ex, CrashPoints.Point.AFTER_START_JOURNAL);
     Duration firstTimeout = settings.stepTimeoutFor(plan.get(0).step().operation());
     Outcome started =
         update(run, ExecutionStatus.IN_PROGRESS, STARTING, Settings.minutes(firstTimeout), null);
@@ -691,12 +688,26 @@ final class ThingEngine implements ConnectionListener {
     }
     if (started != Outcome.APPLIED) {
       LOG.info("Job {} was not started: it is over for this gateway ({})", ex.jobId(), started);
-      close(entry);
+      close(run.entry());
       return;
     }
     crash.reached(CrashPoints.Point.AFTER_IN_PROGRESS);
     LOG.info("Job {} (execution {}) IN_PROGRESS", ex.jobId(), ex.executionNumber());
     executeAndReport(run, plan);
+  }
+
+  /**
+   * The execution's ACTIVE entry into the journal, synced before anything is done for it (which
+   * also settles an open start-next: the execution is known now); then it is tracked.
+   */
+  private RunningExecution begin(JobExecution ex, CrashPoints.Point written) {
+    Journal.Entry entry =
+        journal.create(ex.jobId(), ex.executionNumber(), ex.versionNumber(), ex.jobDocument());
+    journal.write(entry);
+    journal.settleNext();
+    crash.reached(written);
+    open.put(entry.key(), entry);
+    return track(entry, ex.versionNumber());
   }
 
   /**
@@ -761,7 +772,7 @@ final class ThingEngine implements ConnectionListener {
         journal
             .create(ex.jobId(), ex.executionNumber(), ex.versionNumber(), null)
             .reporting(status.name(), details, ex.versionNumber());
-    boolean startNext = settings.startNextAfterTerminal();
+    boolean startNext = settings.startNextAfterTerminal() && jobsWaiting;
     if (startNext) {
       journal.requestNext(entry);
     } else {
@@ -807,15 +818,15 @@ final class ThingEngine implements ConnectionListener {
   }
 
   /**
-   * A decided terminal status: into the journal (the durable outbox), then reported. Unless the
-   * configuration says otherwise, start-next goes out right behind the update, and the same journal
-   * sync records that it was asked for: the next job then arrives IN_PROGRESS with the answer, one
-   * round trip per job instead of two.
+   * A decided terminal status: into the journal (the durable outbox), then reported. When this job
+   * was waiting as the one before it ended (unless the configuration says otherwise), start-next
+   * goes out right behind the update, and the same journal sync records that it was asked for: the
+   * next job then arrives IN_PROGRESS with the answer, one round trip per job instead of two.
    */
   private void finish(RunningExecution run, ExecutionStatus status, Map<String, String> details)
       throws InterruptedException {
     Journal.Entry reporting = run.entry().reporting(status.name(), details, run.version());
-    boolean startNext = settings.startNextAfterTerminal();
+    boolean startNext = settings.startNextAfterTerminal() && jobsWaiting;
     if (startNext) {
       run.commitRequestingNext(reporting);
     } else {

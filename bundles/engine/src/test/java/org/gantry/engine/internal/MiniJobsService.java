@@ -63,10 +63,10 @@ final class MiniJobsService {
   volatile boolean notifyNextAfterTerminal;
 
   /**
-   * Whether a terminal update is held until the next start-next has been answered: a service that
-   * does not keep one client's requests in order (AWS IoT Core does not promise it).
+   * The job whose terminal update is held until the next start-next has been answered: a service
+   * that does not keep one client's requests in order (AWS IoT Core does not promise it); or null.
    */
-  volatile boolean startNextOvertakesTerminalUpdates;
+  volatile String startNextOvertakesTheTerminalUpdateOf;
 
   /** Whether start-next is carried out but its answer lost. */
   volatile boolean loseStartNextAnswers;
@@ -154,7 +154,8 @@ final class MiniJobsService {
           Seen s = new Seen(topic, r);
           seen.add(s);
           if (!intercept(s, topic, r.clientToken())) {
-            if (startNextOvertakesTerminalUpdates && r.status().isTerminal()) {
+            if (r.status().isTerminal()
+                && t.get().jobId().equals(startNextOvertakesTheTerminalUpdateOf)) {
               synchronized (this) {
                 heldUpdate = () -> update(topic, t.get().jobId(), r);
               }

@@ -202,6 +202,18 @@ class ThingEngineTest {
     }
   }
 
+  /** Installs an operation that succeeds at once; returns how often it ran. */
+  private AtomicInteger installCounting(String type) {
+    AtomicInteger runs = new AtomicInteger();
+    install(
+        type,
+        ctx -> {
+          runs.incrementAndGet();
+          return OperationResult.succeeded();
+        });
+    return runs;
+  }
+
   /** An installed operation that says when it runs and returns only once released. */
   private record Held(CountDownLatch running, CountDownLatch release) {}
 
@@ -373,15 +385,15 @@ class ThingEngineTest {
     service.queue("f1", "{\"operation\":\"ok\"}");
     start();
     awaitStatus("f1", ExecutionStatus.SUCCEEDED);
-    // no notify-next after f1: the start-next sent with its report finds nothing, and it idles
-    await(() -> service.startNexts() == 1, "the start-next after f1");
+    // no notify-next after f1: the engine asks for the head itself, finds nothing, and idles
+    await(() -> service.describesOfNext() == 2, "the describe of $next after f1");
     // "queue empty" and, moments later, the notify-next of a job queued since
     service.queue("f2", "{\"operation\":\"ok\"}");
     service.notifyNext(null);
     service.notifyNext("f2");
     awaitStatus("f2", ExecutionStatus.SUCCEEDED);
-    // only the describe at the start: an empty start-next is as good as an answer to one
-    assertEquals(1, describesOfNextBeforeTheFirstUpdateOf("f2"), service.seen.toString());
+    assertEquals(2, describesOfNextBeforeTheFirstUpdateOf("f2"), service.seen.toString());
+    assertEquals(0, service.startNexts(), "f1 and f2 each came to an idle gateway");
   }
 
   @Test
@@ -456,13 +468,7 @@ class ThingEngineTest {
 
   @Test
   void aRedeliveredNotifyNextOfAnEndedJobDoesNotRunItTwice() throws Exception {
-    AtomicInteger runs = new AtomicInteger();
-    install(
-        "ok",
-        ctx -> {
-          runs.incrementAndGet();
-          return OperationResult.succeeded();
-        });
+    AtomicInteger runs = installCounting("ok");
     service.queue("r1", "{\"operation\":\"ok\"}");
     start();
     awaitStatus("r1", ExecutionStatus.SUCCEEDED);
@@ -1154,31 +1160,36 @@ class ThingEngineTest {
   @Test
   void theNextJobStartsWithTheTerminalReportOneRoundTripPerJob() throws Exception {
     install("ok", ctx -> OperationResult.succeeded(Map.of("ran", ctx.jobId())));
-    service.queue("s1", "{\"operation\":\"ok\"}");
-    service.queue("s2", "{\"operation\":\"ok\"}");
-    service.queue("s3", "{\"operation\":\"ok\"}");
+    for (String job : List.of("s1", "s2", "s3", "s4")) {
+      service.queue(job, "{\"operation\":\"ok\"}");
+    }
     start();
-    awaitStatus("s3", ExecutionStatus.SUCCEEDED);
-    await(() -> service.startNexts() == 3, "the start-next after s3");
-    // s1 from the describe at the start; s2 and s3 started by the start-next sent right behind
-    // the report before them, so neither has an IN_PROGRESS update of its own
+    awaitStatus("s4", ExecutionStatus.SUCCEEDED);
+    await(() -> service.startNexts() == 3, "the start-next after s4");
+    // s1 came to an idle gateway (the describe at the start): nothing says another job waits, so
+    // its report goes alone. s2 was waiting when s1 ended, so start-next goes with its report,
+    // and s3 and s4 arrive IN_PROGRESS with the answers, without an IN_PROGRESS update of their
+    // own; the last start-next finds the queue empty.
     assertEquals(
         List.of(
             "$next/get",
             "s1/update",
             "s1/update",
-            "start-next",
+            "$next/get",
+            "s2/update",
             "s2/update",
             "start-next",
             "s3/update",
+            "start-next",
+            "s4/update",
             "start-next"),
         requestTopics());
-    assertEquals(Map.of("ran", "s2"), service.exec("s2").details);
-    assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("s2"));
-    assertEquals(Map.of("step", "starting"), service.updates("s2").get(0).statusDetails());
-    assertEquals(1L, service.updates("s2").get(0).stepTimeoutInMinutes());
+    assertEquals(Map.of("ran", "s3"), service.exec("s3").details);
+    assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("s3"));
+    assertEquals(Map.of("step", "starting"), service.updates("s3").get(0).statusDetails());
+    assertEquals(1L, service.updates("s3").get(0).stepTimeoutInMinutes());
     // the start-next is settled in the journal: a restart would not take anything for its own
-    await(() -> !journalHolds("s3#1"), "journal empty");
+    await(() -> !journalHolds("s4#1"), "journal empty");
     engine.stop();
     engine = null;
     assertFalse(new Journal(journalDir()).nextRequested());
@@ -1201,65 +1212,53 @@ class ThingEngineTest {
 
   @Test
   void aDocumentStartNextStartedThatCannotRunIsRejectedFromInProgress() throws Exception {
-    AtomicInteger runs = new AtomicInteger();
-    install(
-        "ok",
-        ctx -> {
-          runs.incrementAndGet();
-          return OperationResult.succeeded();
-        });
+    AtomicInteger runs = installCounting("ok");
+    service.queue("d0", "{\"operation\":\"ok\"}");
     service.queue("d1", "{\"operation\":\"ok\"}");
     service.queue("d2", "{\"operation\":\"not-installed\"}");
     service.queue("d3", "{\"operation\":\"ok\"}");
     start();
     awaitStatus("d3", ExecutionStatus.SUCCEEDED);
+    // d2 was started by the start-next sent with d1's report
     assertEquals(ExecutionStatus.REJECTED, service.exec("d2").status);
     assertEquals("OPERATION_NOT_INSTALLED", service.exec("d2").details.get("reasonCode"));
     assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.REJECTED), statuses("d2"));
-    assertEquals(2, runs.get());
+    assertEquals(3, runs.get());
     // d3 was started by the start-next sent with d2's REJECTED
     assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("d3"));
   }
 
   @Test
   void aStartNextThatOvertakesTheTerminalUpdateIsSettledByAskingForTheHead() throws Exception {
-    service.startNextOvertakesTerminalUpdates = true;
-    AtomicInteger runs = new AtomicInteger();
-    install(
-        "ok",
-        ctx -> {
-          runs.incrementAndGet();
-          return OperationResult.succeeded();
-        });
+    service.startNextOvertakesTheTerminalUpdateOf = "o1";
+    AtomicInteger runs = installCounting("ok");
+    service.queue("o0", "{\"operation\":\"ok\"}");
     service.queue("o1", "{\"operation\":\"ok\"}");
     service.queue("o2", "{\"operation\":\"ok\"}");
     start();
     awaitStatus("o2", ExecutionStatus.SUCCEEDED);
-    // the service took start-next while o1 was still IN_PROGRESS and handed o1 back; o1 is not
-    // run again, and o2 is taken from a describe of the head, with its own IN_PROGRESS update
-    assertEquals(2, runs.get());
+    // the service took the start-next sent with o1's report while o1 was still IN_PROGRESS and
+    // handed o1 back; o1 is not run again, and o2 is taken from a describe of the head, with its
+    // own IN_PROGRESS update
+    assertEquals(3, runs.get());
     assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("o1"));
     assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("o2"));
-    assertEquals(2, describesOfNextBeforeTheFirstUpdateOf("o2"), service.seen.toString());
+    assertEquals(3, describesOfNextBeforeTheFirstUpdateOf("o2"), service.seen.toString());
   }
 
   @Test
   void aJobStartedByAStartNextWhoseAnswerIsLostRunsOnceFromTheStart() throws Exception {
     service.loseStartNextAnswers = true;
-    AtomicInteger runs = new AtomicInteger();
-    install(
-        "ok",
-        ctx -> {
-          runs.incrementAndGet();
-          return OperationResult.succeeded();
-        });
+    AtomicInteger runs = installCounting("ok");
+    service.queue("l0", "{\"operation\":\"ok\"}");
     service.queue("l1", "{\"operation\":\"ok\"}");
     service.queue("l2", "{\"operation\":\"ok\"}");
     start();
     awaitStatus("l2", ExecutionStatus.SUCCEEDED);
-    // l2 went IN_PROGRESS for the start-next whose answer never came; the open intent in the
-    // journal says it is this gateway's, so it runs, instead of FAILED as interrupted
-    assertEquals(2, runs.get());
+    // l2 went IN_PROGRESS for the start-next sent with l1's report, whose answer never came; the
+    // open intent in the journal says it is this gateway's, so it runs, instead of FAILED as
+    // interrupted
+    assertEquals(3, runs.get());
     assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("l2"));
     assertEquals(null, service.exec("l2").details.get("reasonCode"));
   }
@@ -1293,6 +1292,7 @@ class ThingEngineTest {
     stepTimeouts = Map.of("long", Duration.ofMinutes(120));
     install("ok", ctx -> OperationResult.succeeded());
     install("long", ctx -> OperationResult.succeeded());
+    service.queue("t0", "{\"operation\":\"ok\"}");
     service.queue("t1", "{\"operation\":\"ok\"}");
     service.queue("t2", "{\"operation\":\"long\"}");
     start();
