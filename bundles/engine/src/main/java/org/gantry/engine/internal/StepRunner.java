@@ -164,7 +164,7 @@ final class StepRunner {
 
   private static void validate(JobStep step, OperationRegistry.Entry entry, String prefix)
       throws Refusal {
-    JobOperation op = entry.objects().getService();
+    JobOperation op = entry.acquire();
     if (op == null) {
       throw new Refusal(
           ExecutionStatus.REJECTED,
@@ -185,7 +185,7 @@ final class StepRunner {
           DeviceReason.OPERATION_ERROR,
           "The operation '" + step.operation() + "' failed to validate its parameters: " + e);
     } finally {
-      entry.objects().ungetService(op);
+      entry.release(op);
     }
   }
 
@@ -336,7 +336,7 @@ final class StepRunner {
   }
 
   private OperationResult invoke(RunningExecution run, Planned p) {
-    JobOperation op = p.entry().objects().getService();
+    JobOperation op = p.entry().acquire();
     if (op == null) {
       return OperationResult.failed(
           DeviceReason.OPERATION_UNAVAILABLE,
@@ -377,11 +377,7 @@ final class StepRunner {
           "The operation '" + p.step().operation() + "' failed unexpectedly: " + e,
           Map.of());
     } finally {
-      try {
-        p.entry().objects().ungetService(op);
-      } catch (IllegalStateException | IllegalArgumentException e) {
-        LOG.debug("The operation service was already released", e);
-      }
+      p.entry().release(op);
     }
   }
 

@@ -1305,4 +1305,41 @@ class ThingEngineTest {
     assertEquals(1L, t2.get(0).stepTimeoutInMinutes(), "start-next asks for the default");
     assertEquals(120L, t2.get(1).stepTimeoutInMinutes(), "then the operation type's own");
   }
+
+  @Test
+  void anOperationServiceTheFrameworkRefusesToTakeBackFailsNeitherTheJobNorTheRunner()
+      throws Exception {
+    // Felix refuses an unget it lost count of with an IllegalArgumentException: it must neither
+    // fail the job nor the runner.
+    AtomicInteger ungets = new AtomicInteger();
+    JobOperation ok = ctx -> OperationResult.succeeded();
+    operations.add(
+        new ComponentServiceObjects<>() {
+          @Override
+          public JobOperation getService() {
+            return ok;
+          }
+
+          @Override
+          public void ungetService(JobOperation service) {
+            ungets.incrementAndGet();
+            throw new IllegalArgumentException();
+          }
+
+          @Override
+          public ServiceReference<JobOperation> getServiceReference() {
+            return null;
+          }
+        },
+        props("ok"));
+    for (String job : List.of("u1", "u2", "u3")) {
+      service.queue(job, "{\"operation\":\"ok\"}");
+    }
+    start();
+    awaitStatus("u3", ExecutionStatus.SUCCEEDED);
+    // validate and execute of each job gave the service back once, each refused; a refusal that
+    // escaped would have failed the runner and had the job planned (and validated) again
+    assertEquals(6, ungets.get());
+    assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("u1"));
+  }
 }
