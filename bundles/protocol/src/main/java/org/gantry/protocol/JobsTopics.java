@@ -109,11 +109,12 @@ public final class JobsTopics {
 
   /**
    * The filters a device that sends only describe ({@code {jobId}/get}, {@code $next/get}) and
-   * update requests needs, as Gantry's engine does: notify-next and those requests' answers. Unlike
-   * {@link #deviceSubscriptions()} it leaves out {@code notify} (the pending list, sent after every
-   * change of it) and the answers to {@code get} and {@code start-next}: each would be one more
-   * message per change for the gateway to receive and drop (and, on AWS IoT Core, to be billed
-   * for). None of these filters matches a request of the device itself.
+   * update requests needs: notify-next and those requests' answers (Gantry's engine adds {@code
+   * start-next/+}, the answers of the start-next it sends with a terminal status). Unlike {@link
+   * #deviceSubscriptions()} it leaves out {@code notify} (the pending list, sent after every change
+   * of it) and the answers to {@code get} and {@code start-next}: each would be one more message
+   * per change for the gateway to receive and drop (and, on AWS IoT Core, to be billed for). None
+   * of these filters matches a request of the device itself.
    *
    * @return notify-next, {@code +/get/+}, {@code +/update/+}, each under this thing's jobs prefix;
    *     unmodifiable
