@@ -597,16 +597,8 @@ final class ThingEngine implements ConnectionListener {
       return;
     }
     long minutes = Settings.minutes(settings.stepTimeoutFor(plan.get(0).step().operation()));
-    if (minutes != Settings.minutes(settings.stepTimeout())) {
-      Outcome o = update(run, ExecutionStatus.IN_PROGRESS, STARTING, minutes, null);
-      if (o == null) {
-        return; // stopping: the ACTIVE entry is reconciled at the next start
-      }
-      if (o != Outcome.APPLIED) {
-        LOG.info("Job {} was not started: it is over for this gateway ({})", ex.jobId(), o);
-        close(run.entry());
-        return;
-      }
+    if (minutes != Settings.minutes(settings.stepTimeout()) && !goInProgress(run, minutes)) {
+      return;
     }
     LOG.info(
         "Job {} (execution {}) IN_PROGRESS, started with start-next",
@@ -681,19 +673,31 @@ final class ThingEngine implements ConnectionListener {
     }
     RunningExecution run = begin(ex, CrashPoints.Point.AFTER_START_JOURNAL);
     Duration firstTimeout = settings.stepTimeoutFor(plan.get(0).step().operation());
-    Outcome started =
-        update(run, ExecutionStatus.IN_PROGRESS, STARTING, Settings.minutes(firstTimeout), null);
-    if (started == null) {
-      return; // stopping: the ACTIVE entry is reconciled at the next start
-    }
-    if (started != Outcome.APPLIED) {
-      LOG.info("Job {} was not started: it is over for this gateway ({})", ex.jobId(), started);
-      close(run.entry());
+    if (!goInProgress(run, Settings.minutes(firstTimeout))) {
       return;
     }
     crash.reached(CrashPoints.Point.AFTER_IN_PROGRESS);
     LOG.info("Job {} (execution {}) IN_PROGRESS", ex.jobId(), ex.executionNumber());
     executeAndReport(run, plan);
+  }
+
+  /**
+   * Sends IN_PROGRESS with the step timeout; false when the job is not to run: the engine is
+   * stopping (the ACTIVE entry is reconciled at the next start), or the job is over for this
+   * gateway (closed here).
+   */
+  private boolean goInProgress(RunningExecution run, long stepTimeoutMinutes)
+      throws InterruptedException {
+    Outcome o = update(run, ExecutionStatus.IN_PROGRESS, STARTING, stepTimeoutMinutes, null);
+    if (o == null) {
+      return false;
+    }
+    if (o != Outcome.APPLIED) {
+      LOG.info("Job {} was not started: it is over for this gateway ({})", run.jobId(), o);
+      close(run.entry());
+      return false;
+    }
+    return true;
   }
 
   /**

@@ -202,6 +202,13 @@ class ThingEngineTest {
     }
   }
 
+  /** Queues jobs of the operation "ok", in this order. */
+  private void queueOk(String... jobIds) {
+    for (String jobId : jobIds) {
+      service.queue(jobId, "{\"operation\":\"ok\"}");
+    }
+  }
+
   /** Installs an operation that succeeds at once; returns how often it ran. */
   private AtomicInteger installCounting(String type) {
     AtomicInteger runs = new AtomicInteger();
@@ -343,9 +350,7 @@ class ThingEngineTest {
   void takesTheNextJobFromNotifyNextWithoutAskingAgain() throws Exception {
     service.notifyNextAfterTerminal = true;
     install("ok", ctx -> OperationResult.succeeded(Map.of("ran", ctx.jobId())));
-    service.queue("n1", "{\"operation\":\"ok\"}");
-    service.queue("n2", "{\"operation\":\"ok\"}");
-    service.queue("n3", "{\"operation\":\"ok\"}");
+    queueOk("n1", "n2", "n3");
     start();
     awaitStatus("n3", ExecutionStatus.SUCCEEDED);
     // n1 came from the describe at start; n2 and n3 from the notify-next after each SUCCEEDED
@@ -1232,9 +1237,7 @@ class ThingEngineTest {
   void aStartNextThatOvertakesTheTerminalUpdateIsSettledByAskingForTheHead() throws Exception {
     service.startNextOvertakesTheTerminalUpdateOf = "o1";
     AtomicInteger runs = installCounting("ok");
-    service.queue("o0", "{\"operation\":\"ok\"}");
-    service.queue("o1", "{\"operation\":\"ok\"}");
-    service.queue("o2", "{\"operation\":\"ok\"}");
+    queueOk("o0", "o1", "o2");
     start();
     awaitStatus("o2", ExecutionStatus.SUCCEEDED);
     // the service took the start-next sent with o1's report while o1 was still IN_PROGRESS and
@@ -1250,9 +1253,7 @@ class ThingEngineTest {
   void aJobStartedByAStartNextWhoseAnswerIsLostRunsOnceFromTheStart() throws Exception {
     service.loseStartNextAnswers = true;
     AtomicInteger runs = installCounting("ok");
-    service.queue("l0", "{\"operation\":\"ok\"}");
-    service.queue("l1", "{\"operation\":\"ok\"}");
-    service.queue("l2", "{\"operation\":\"ok\"}");
+    queueOk("l0", "l1", "l2");
     start();
     awaitStatus("l2", ExecutionStatus.SUCCEEDED);
     // l2 went IN_PROGRESS for the start-next sent with l1's report, whose answer never came; the
