@@ -283,6 +283,11 @@ final class Journal {
     return entries;
   }
 
+  /** Whether any entry is open (after the log was read, which {@link #open()} does first). */
+  synchronized boolean hasOpen() {
+    return !live.isEmpty();
+  }
+
   /** Closes the log file; a later call opens it again. */
   synchronized void close() {
     if (channel != null) {

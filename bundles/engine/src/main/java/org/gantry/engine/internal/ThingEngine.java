@@ -138,7 +138,6 @@ final class ThingEngine implements ConnectionListener {
 
   private final Object wakeLock = new Object();
   private final Object connectionLock = new Object();
-  private final Map<String, Journal.Entry> open = new LinkedHashMap<>();
   private final Set<String> finished =
       java.util.Collections.newSetFromMap(
           new LinkedHashMap<>() {
@@ -291,12 +290,9 @@ final class ThingEngine implements ConnectionListener {
     MDC.put("thingName", thingName);
     Duration backoff = settings.minBackoff();
     try {
-      for (Journal.Entry e : journal.open()) {
-        open.put(e.key(), e);
-      }
-      if (!open.isEmpty()) {
-        LOG.info(
-            "The journal of {} holds {} open execution(s): reconciling", thingName, open.size());
+      int open = journal.open().size();
+      if (open > 0) {
+        LOG.info("The journal of {} holds {} open execution(s): reconciling", thingName, open);
       }
     } catch (UncheckedIOException e) {
       LOG.error("Cannot read the journal of {}; the engine does not start", thingName, e);
@@ -308,7 +304,7 @@ final class ThingEngine implements ConnectionListener {
         synchronized (wakeLock) {
           wakeRequested = false;
         }
-        if (!open.isEmpty()) {
+        if (journal.hasOpen()) {
           reconcile();
         } else if (!takeNext()) {
           awaitWake(settings.pollInterval());
@@ -369,7 +365,8 @@ final class ThingEngine implements ConnectionListener {
    */
   private void reconcile() throws InterruptedException {
     jobsWaiting = false;
-    for (Journal.Entry e : List.copyOf(open.values())) {
+    // The journal's entries as they are now: a terminal status decided, checkpoints taken.
+    for (Journal.Entry e : journal.open()) {
       if (!running) {
         return;
       }
@@ -710,7 +707,6 @@ final class ThingEngine implements ConnectionListener {
     journal.write(entry);
     journal.settleNext();
     crash.reached(written);
-    open.put(entry.key(), entry);
     return track(entry, ex.versionNumber());
   }
 
@@ -782,7 +778,6 @@ final class ThingEngine implements ConnectionListener {
     } else {
       journal.write(entry);
     }
-    open.put(entry.key(), entry);
     report(track(entry, ex.versionNumber()), entry, status, details, startNext);
   }
 
@@ -960,7 +955,6 @@ final class ThingEngine implements ConnectionListener {
   /** Drops the journal entry and the work folder of an execution. */
   private void forget(Journal.Entry e) {
     journal.remove(e.jobId(), e.executionNumber());
-    open.remove(e.key());
     deleteQuietly(workRoot.resolve(e.jobId() + "-" + e.executionNumber()));
   }
 

@@ -1343,4 +1343,25 @@ class ThingEngineTest {
     assertEquals(6, ungets.get());
     assertEquals(List.of(ExecutionStatus.IN_PROGRESS, ExecutionStatus.SUCCEEDED), statuses("u1"));
   }
+
+  @Test
+  void aTerminalReportThatKeepsFailingIsSentAgainWithoutRunningTheJobAgain() throws Exception {
+    // Every answer to the SUCCEEDED update is lost until the engine has given up on it once (six
+    // attempts) and started over from what it holds open: the decided status, not the running job.
+    AtomicInteger runs = installCounting("ok");
+    queueOk("k1");
+    AtomicInteger lost = new AtomicInteger();
+    service.dropWhen(
+        s ->
+            s.request() instanceof UpdateRequest u
+                && u.status() == ExecutionStatus.SUCCEEDED
+                && lost.incrementAndGet() <= 6);
+    start();
+    awaitStatus("k1", ExecutionStatus.SUCCEEDED);
+    assertTrue(lost.get() > 6, "the report was given up on once: " + lost.get());
+    assertEquals(1, runs.get(), "the operation ran again");
+    assertEquals(
+        List.of(ExecutionStatus.IN_PROGRESS),
+        statuses("k1").stream().filter(st -> st == ExecutionStatus.IN_PROGRESS).toList());
+  }
 }
