@@ -767,18 +767,13 @@ final class ThingEngine implements ConnectionListener {
   /** Reports a refusal: journal first (the durable outbox), then the update. */
   private void refuse(JobExecution ex, ExecutionStatus status, ReasonCode reason, String message)
       throws InterruptedException {
-    Map<String, String> details = StepRunner.failureDetails(reason, message, Map.of());
-    Journal.Entry entry =
-        journal
-            .create(ex.jobId(), ex.executionNumber(), ex.versionNumber(), null)
-            .reporting(status.name(), details, ex.versionNumber());
-    boolean startNext = settings.startNextAfterTerminal() && jobsWaiting;
-    if (startNext) {
-      journal.requestNext(entry);
-    } else {
-      journal.write(entry);
-    }
-    report(track(entry, ex.versionNumber()), entry, status, details, startNext);
+    // Never ACTIVE in the journal: its first record is the decided status.
+    finish(
+        track(
+            journal.create(ex.jobId(), ex.executionNumber(), ex.versionNumber(), null),
+            ex.versionNumber()),
+        status,
+        StepRunner.failureDetails(reason, message, Map.of()));
   }
 
   private void executeAndReport(RunningExecution run, List<StepRunner.Planned> plan)
